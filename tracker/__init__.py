@@ -1,0 +1,3 @@
+"""advocacy-tracker: legislative advocacy tracker for human-rights NGOs in Kazakhstan."""
+
+__version__ = "0.1.0"

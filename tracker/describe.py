@@ -1,0 +1,32 @@
+"""Short human descriptions of events, shared by the CLI, the dashboard and digests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def describe_change(event_type: str, old: Any, new: Any) -> str:
+    """One line saying what changed, e.g. ``deadline 2026-11-16 → 2026-11-23``."""
+    if event_type == "new":
+        stage = new.get("stage") if isinstance(new, Mapping) else None
+        until = new.get("discussion_until") if isinstance(new, Mapping) else None
+        return f"new ({stage}" + (f", comments until {until})" if until else ")")
+    if event_type in ("stage_changed", "withdrawn"):
+        return f"{_get(old, 'stage')} → {_get(new, 'stage')} ({_get(new, 'status_raw')})"
+    if event_type == "deadline_changed":
+        return f"deadline {old or 'none'} → {new or 'none'}"
+    if event_type == "counters_changed" and isinstance(new, Mapping):
+        before = old if isinstance(old, Mapping) else {}
+        parts = [f"{k} {before.get(k)}→{v}" for k, v in new.items() if before.get(k) != v]
+        return "counters: " + ", ".join(parts)
+    if event_type == "title_changed":
+        return f"title was: {old}"
+    if isinstance(new, Mapping):
+        before = old if isinstance(old, Mapping) else {}
+        return "; ".join(f"{k}: {before.get(k)} → {v}" for k, v in new.items())
+    return f"{old} → {new}"
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None

@@ -1,0 +1,67 @@
+"""run_source(key): fetch → parse → upsert → events, with the run recorded either way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sources.base import source_class
+from tracker.config import Settings
+from tracker.errors import EmptyResult, SourceError
+from tracker.fetch import Fetcher
+from tracker.models import Record, RunSummary
+from tracker.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def run_source(
+    key: str,
+    *,
+    settings: Settings,
+    store: Store,
+    fetcher: Fetcher,
+    on_record: Callable[[Record], None] | None = None,
+) -> RunSummary:
+    """Run one source now. Never raises for a source failure: the failure is the run's
+    recorded error, records already parsed from complete pages are kept, and nothing stored
+    is deleted. Validators are saved only for a run that succeeded, so a failed run's pages
+    are read in full next time."""
+    cls = source_class(key)
+    source_settings = settings.source(key)
+    run_id = store.start_run(key)
+    fetcher.reset_stats()
+    allow = source_settings.robots_override.paths if source_settings.robots_override else ()
+    source = cls(
+        fetcher.bound(allow),
+        base_url=source_settings.base_url,
+        options=source_settings.options,
+        known_ids=store.known_ids(key),
+    )
+    records: list[Record] = []
+    errors: list[str] = []
+    try:
+        for record in source.crawl():
+            records.append(record)
+            if on_record is not None:
+                on_record(record)
+        if not records and source.pages_not_modified == 0 and not cls.may_be_empty:
+            raise EmptyResult(f"{key} produced no records (the site may have changed)")
+    except SourceError as exc:
+        errors.append(str(exc))
+    except Exception as exc:  # one broken source must never stop the others
+        log.exception("source %s crashed", key)
+        errors.append(f"unexpected {type(exc).__name__}: {exc}")
+    stats = fetcher.reset_stats()
+    ok = not errors
+    result = store.finish_run(
+        run_id, key, records, stats, ok=ok, not_modified=source.pages_not_modified,
+        errors=errors, warnings=source.warnings,
+    )
+    return RunSummary(
+        source=key, run_id=run_id, status="ok" if ok else "error",
+        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+        events=result.events, requests=stats.requests, bytes=stats.bytes,
+        not_modified=source.pages_not_modified, errors=tuple(errors),
+        warnings=tuple(source.warnings),
+    )

@@ -1,0 +1,63 @@
+"""Versioned schema migrations. Each step runs once, in order, inside one transaction.
+
+To change the schema, append a step; never edit a step that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, inspect, select
+
+from tracker.store import schema
+
+Migration = Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    """Documents, event log, source runs, fetch log, HTTP validators."""
+    tables = [
+        schema.documents,
+        schema.source_runs,
+        schema.fetches,
+        schema.events,
+        schema.http_validators,
+    ]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "initial schema", _v1_initial),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version of the database (0 for an empty one)."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    value = conn.execute(select(schema.schema_version.c.version).order_by(
+        schema.schema_version.c.version.desc()).limit(1)).scalar()
+    return int(value or 0)
+
+
+def upgrade(conn: Connection, applied_at: str) -> list[int]:
+    """Apply every pending migration; return the versions applied."""
+    schema.metadata.create_all(conn, tables=[schema.schema_version])
+    version = current_version(conn)
+    if version > LATEST:
+        from tracker.errors import StoreError
+
+        raise StoreError(
+            f"database schema version {version} is newer than this tracker knows ({LATEST}); "
+            "upgrade the tracker"
+        )
+    applied = []
+    for number, _title, step in MIGRATIONS:
+        if number > version:
+            step(conn)
+            conn.execute(schema.schema_version.insert().values(version=number,
+                                                               applied_at=applied_at))
+            applied.append(number)
+    return applied

@@ -1,0 +1,340 @@
+"""Store: documents, the append-only event log, source runs, fetch log, HTTP validators."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from tracker.changes import diff, merge
+from tracker.errors import StoreError
+from tracker.fetch import FetchStats, utcnow_iso
+from tracker.models import Record
+from tracker.store import migrations
+from tracker.store.schema import documents, events, fetches, http_validators, source_runs
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """Counts from applying one run's records."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    events: int
+
+
+class Store:
+    """One database. Create with :meth:`open`; every write is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Open (creating if needed, owner-only) and migrate the database at ``url``."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"database_url is not a valid URL: {exc}") from None
+        if parsed.get_backend_name() == "sqlite":
+            db_path = parsed.database
+            if db_path and db_path != ":memory:":
+                _create_private_file(Path(db_path))
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        elif parsed.get_backend_name() == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            engine = create_engine(parsed, pool_pre_ping=True)
+        else:
+            raise StoreError(f"unsupported database {parsed.get_backend_name()!r}")
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations."""
+        try:
+            with self.engine.begin() as conn:
+                return migrations.upgrade(conn, utcnow_iso())
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database: {exc.orig}") from None
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction. On PostgreSQL the event log is locked so that event ids
+        become visible in id order (a reader's watermark then never skips an event)."""
+        with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
+            yield conn
+
+    # -- sources and runs ---------------------------------------------------------------
+
+    def known_ids(self, source: str) -> frozenset[str]:
+        """External ids already stored for a source."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.external_id).where(documents.c.source == source)
+            )
+            return frozenset(r[0] for r in rows)
+
+    def validators_for(self, url: str) -> tuple[str | None, str | None] | None:
+        """ETag and Last-Modified last committed for ``url``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(http_validators.c.etag, http_validators.c.last_modified).where(
+                    http_validators.c.url == url
+                )
+            ).first()
+        return (row[0], row[1]) if row else None
+
+    def start_run(self, source: str) -> int:
+        """Record that a run of ``source`` started; return its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                source_runs.insert().values(
+                    source=source, started_at=utcnow_iso(), status="running", inserted=0,
+                    updated=0, unchanged=0, events=0, requests=0, bytes=0, not_modified=0,
+                    errors="[]", warnings="[]",
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(
+        self,
+        run_id: int,
+        source: str,
+        records: Iterable[Record],
+        stats: FetchStats,
+        *,
+        ok: bool,
+        not_modified: int,
+        errors: list[str],
+        warnings: list[str],
+    ) -> ApplyResult:
+        """In ONE transaction: upsert the records (emitting events), log the fetches,
+        save HTTP validators (only when ``ok``: a failed run must re-read its pages next
+        time), and close the run row."""
+        observed = utcnow_iso()
+        with self._write() as conn:
+            result = self._apply(conn, run_id, source, records, observed)
+            for entry in stats.log:
+                conn.execute(
+                    fetches.insert().values(
+                        run_id=run_id, url=entry.url, status=entry.status, sha256=entry.sha256,
+                        fetched_at=entry.fetched_at, bytes=entry.bytes,
+                        robots_override=int(entry.robots_override), error=entry.error,
+                    )
+                )
+            if ok:
+                for url, (etag, last_modified, sha) in stats.new_validators.items():
+                    conn.execute(http_validators.delete().where(http_validators.c.url == url))
+                    conn.execute(
+                        http_validators.insert().values(
+                            url=url, etag=etag, last_modified=last_modified, sha256=sha,
+                            updated_at=observed,
+                        )
+                    )
+            conn.execute(
+                source_runs.update()
+                .where(source_runs.c.id == run_id)
+                .values(
+                    finished_at=utcnow_iso(), status="ok" if ok else "error",
+                    inserted=result.inserted, updated=result.updated,
+                    unchanged=result.unchanged, events=result.events,
+                    requests=stats.requests, bytes=stats.bytes, not_modified=not_modified,
+                    errors=json.dumps(errors, ensure_ascii=False),
+                    warnings=json.dumps(warnings, ensure_ascii=False),
+                )
+            )
+        return result
+
+    def _apply(
+        self, conn: Connection, run_id: int, source: str, records: Iterable[Record],
+        observed: str,
+    ) -> ApplyResult:
+        inserted = updated = unchanged = n_events = 0
+        for raw in records:
+            row = conn.execute(
+                select(documents).where(
+                    documents.c.source == source, documents.c.external_id == raw.external_id
+                )
+            ).mappings().first()
+            stored = _row_to_dict(row) if row else None
+            record = merge(stored, raw)
+            digest = record.content_hash()
+            if stored is not None and stored["content_hash"] == digest:
+                unchanged += 1
+                continue
+            values = _record_values(record, digest, observed)
+            if stored is None:
+                values["first_seen"] = observed
+                doc_id = int(conn.execute(documents.insert().values(**values))
+                             .inserted_primary_key[0])
+                inserted += 1
+            else:
+                doc_id = int(stored["id"])
+                conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
+                updated += 1
+            for draft in diff(stored, record):
+                conn.execute(
+                    events.insert().values(
+                        document_id=doc_id, run_id=run_id, type=draft.type,
+                        old=_json(draft.old), new=_json(draft.new), observed_at=observed,
+                        evidence=record.evidence,
+                    )
+                )
+                n_events += 1
+        return ApplyResult(inserted, updated, unchanged, n_events)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def documents(
+        self, *, source: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored documents, newest change first; ``since`` filters on last change (ISO)."""
+        query = select(documents).order_by(documents.c.last_changed.desc(), documents.c.id)
+        if source:
+            query = query.where(documents.c.source == source)
+        if since:
+            query = query.where(documents.c.last_changed >= since)
+        with self.engine.connect() as conn:
+            return [_row_to_dict(r) for r in conn.execute(query).mappings()]
+
+    def events(self, *, since_id: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Events with id > ``since_id``, oldest first."""
+        query = (
+            select(events, documents.c.source, documents.c.external_id, documents.c.title)
+            .join(documents, documents.c.id == events.c.document_id)
+            .where(events.c.id > since_id)
+            .order_by(events.c.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            out = []
+            for row in conn.execute(query).mappings():
+                item = dict(row)
+                item["old"] = _unjson(item["old"])
+                item["new"] = _unjson(item["new"])
+                out.append(item)
+            return out
+
+    def last_runs(self) -> dict[str, dict[str, Any]]:
+        """The latest run of each source."""
+        latest = (
+            select(source_runs.c.source, func.max(source_runs.c.id).label("id"))
+            .group_by(source_runs.c.source)
+            .subquery()
+        )
+        query = select(source_runs).join(latest, latest.c.id == source_runs.c.id)
+        with self.engine.connect() as conn:
+            out = {}
+            for row in conn.execute(query).mappings():
+                item = dict(row)
+                item["errors"] = json.loads(item["errors"])
+                item["warnings"] = json.loads(item["warnings"])
+                out[item["source"]] = item
+            return out
+
+    def consecutive_failures(self, source: str, limit: int = 50) -> int:
+        """How many of the latest finished runs of ``source`` failed in a row."""
+        query = (
+            select(source_runs.c.status)
+            .where(source_runs.c.source == source, source_runs.c.status != "running")
+            .order_by(source_runs.c.id.desc())
+            .limit(limit)
+        )
+        count = 0
+        with self.engine.connect() as conn:
+            for (status,) in conn.execute(query):
+                if status != "error":
+                    break
+                count += 1
+        return count
+
+    def fetch_log(self, run_id: int) -> list[dict[str, Any]]:
+        """The HTTP exchanges of one run."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(fetches).where(fetches.c.run_id == run_id).order_by(fetches.c.id)
+            )
+            return [dict(r) for r in rows.mappings()]
+
+    def count(self, table_name: str) -> int:
+        """Row count of one of the store's tables (for reports and tests)."""
+        table = {t.name: t for t in (documents, events, source_runs, fetches, http_validators)}
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table[table_name]))
+                       .scalar() or 0)
+
+
+def _record_values(record: Record, digest: str, observed: str) -> dict[str, Any]:
+    return {
+        "source": record.source,
+        "external_id": record.external_id,
+        "kind": record.kind,
+        "title": record.title,
+        "stage": record.stage,
+        "status_raw": record.status_raw,
+        "doc_type": record.doc_type,
+        "created": record.created,
+        "discussion_until": record.discussion_until,
+        "agency": record.agency,
+        "url": record.url,
+        "language": record.language,
+        "details": json.dumps(record.details, ensure_ascii=False, sort_keys=True),
+        "content_hash": digest,
+        "last_changed": observed,
+    }
+
+
+def _row_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    item = dict(row)
+    item["details"] = json.loads(item["details"]) if item.get("details") else {}
+    return item
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _unjson(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file owner-only before SQLite does (its WAL/SHM files follow the
+    process umask, which the CLI sets to 077)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+__all__ = ["ApplyResult", "SQLAlchemyError", "Store"]
