@@ -16,11 +16,16 @@ _REGISTRY: dict[str, type[Source]] = {}
 class Page(Protocol):
     """What a source gets back from the fetcher (see tracker.fetch.FetchResult)."""
 
-    url: str
-    status: int
-    text: str | None
-    sha256: str
-    not_modified: bool
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def not_modified(self) -> bool: ...
 
 
 class HTTP(Protocol):

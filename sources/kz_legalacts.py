@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from bs4 import NavigableString, Tag
+from bs4.element import NavigableString, Tag
 
 from sources.base import Source, select_one, soup_of, text_of
 from tracker.errors import ConfigError, LayoutChanged

@@ -42,8 +42,13 @@ def fast_fetch_table() -> str:
     return "[fetch]\nmin_interval = 0.0\nretries = 2\nbackoff = 0.01\n"
 
 
-def legalacts_home(home: Path, base_url: str, extra: str = "") -> Settings:
-    """A home whose kz_legalacts source watches only draft laws at ``base_url``."""
+DRAFT_LAWS = '[ { name = "draft-laws", params = { "types[0]" = "629" }, max_pages = 5 } ]'
+
+
+def legalacts_home(
+    home: Path, base_url: str, extra: str = "", queries: str = DRAFT_LAWS
+) -> Settings:
+    """A home whose kz_legalacts source watches ``queries`` (draft laws) at ``base_url``."""
     write_home(
         home,
         fast_fetch_table()
@@ -51,7 +56,7 @@ def legalacts_home(home: Path, base_url: str, extra: str = "") -> Settings:
 [sources.kz_legalacts]
 base_url = "{base_url}"
 search_terms = []
-queries = [ {{ name = "draft-laws", params = {{ "types[0]" = "629" }}, max_pages = 5 }} ]
+queries = {queries}
 {extra}
 """,
     )

@@ -84,14 +84,14 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     """Charset from the Content-Type header, then <meta> / XML declaration, then UTF-8."""
     charset = None
     if content_type:
-        match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", content_type, re.I)
-        if match:
-            charset = match.group(1)
+        header = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", content_type, re.I)
+        if header:
+            charset = header.group(1)
     if charset is None:
         head = body[:4096]
-        match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-        if match:
-            charset = match.group(1).decode("ascii")
+        declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+        if declared:
+            charset = declared.group(1).decode("ascii")
     try:
         return body.decode(charset or "utf-8", errors="replace")
     except LookupError:  # an unknown charset name on a hostile page: fall back to UTF-8

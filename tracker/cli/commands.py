@@ -62,11 +62,11 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def scrape(ctx: click.Context, source_keys: tuple[str, ...], as_json: bool) -> int:
     """Run sources now (all enabled ones by default) and print what each did."""
-    app = get_app(ctx)
-    settings = app.settings()
     known = registry()
     for key in source_keys:
         source_class(key)  # unknown key → clear error before anything runs
+    app = get_app(ctx)
+    settings = app.settings()
     keys = list(source_keys) or [k for k in known if settings.source(k).enabled]
     store = app.store()
     summaries: list[RunSummary] = []
@@ -135,7 +135,8 @@ def documents(ctx: click.Context, source_key: str | None, since: str | None,
 
 
 @cli.command()
-@click.option("--since-id", type=click.IntRange(min=0), default=0, help="Only events after this id.")
+@click.option("--since-id", type=click.IntRange(min=0), default=0,
+              help="Only events after this id.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def events(ctx: click.Context, since_id: int, as_json: bool) -> None:

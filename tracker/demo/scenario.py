@@ -47,11 +47,20 @@ backoff = 0.05
 base_url = "{base_url}"
 max_pages = 2
 search_terms = []
-queries = [
-  {{ name = "draft-laws", params = {{ "types[0]" = "629" }} }},
-  {{ name = "orders", params = {{ "types[0]" = "747" }} }},
-  {{ name = "archive", params = {{ status = "IN_ARCHIVE" }}, max_pages = 1, stop_when_known = false }},
-]
+
+[[sources.kz_legalacts.queries]]
+name = "draft-laws"
+params = {{ "types[0]" = "629" }}
+
+[[sources.kz_legalacts.queries]]
+name = "orders"
+params = {{ "types[0]" = "747" }}
+
+[[sources.kz_legalacts.queries]]
+name = "archive"
+params = {{ status = "IN_ARCHIVE" }}
+max_pages = 1
+stop_when_known = false
 """
 
 

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -114,7 +123,7 @@ class Store:
                     errors="[]", warnings="[]",
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _new_id(result)
 
     def finish_run(
         self,
@@ -185,8 +194,7 @@ class Store:
             values = _record_values(record, digest, observed)
             if stored is None:
                 values["first_seen"] = observed
-                doc_id = int(conn.execute(documents.insert().values(**values))
-                             .inserted_primary_key[0])
+                doc_id = _new_id(conn.execute(documents.insert().values(**values)))
                 inserted += 1
             else:
                 doc_id = int(stored["id"])
@@ -305,7 +313,14 @@ def _record_values(record: Record, digest: str, observed: str) -> dict[str, Any]
     }
 
 
-def _row_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _row_to_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     item = dict(row)
     item["details"] = json.loads(item["details"]) if item.get("details") else {}
     return item
