@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -49,5 +50,5 @@ def demo(demo_dir: Path | None) -> int:
     console.rule("what the store now holds")
     ctx.invoke(cli.commands["documents"])
     ctx.invoke(cli.commands["events"])
-    click.echo(f"\nDemo home: {home}\nLook around: TRACKER_HOME={home} tracker events --json")
+    click.echo(f"\nDemo home: {home}\nLook around: TRACKER_HOME={home} {sys.argv[0]} events --json")
     return 1 if failed else 0
