@@ -11,6 +11,8 @@ from tracker.errors import ConfigError, LayoutChanged
 from tracker.models import Record
 
 _REGISTRY: dict[str, type[Source]] = {}
+#: Config-defined source types (`type = "feed"` in a [sources.<name>] table).
+_GENERIC: dict[str, type[Source]] = {}
 
 
 class Page(Protocol):
@@ -45,6 +47,8 @@ class Source:
     """
 
     key: ClassVar[str] = ""
+    #: Set on generic classes instead of ``key``: the `type = ...` value that selects them.
+    generic_type: ClassVar[str] = ""
     title: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     #: Option names this source accepts in its config table (besides the common ones).
@@ -59,7 +63,11 @@ class Source:
         base_url: str | None = None,
         options: Mapping[str, Any] | None = None,
         known_ids: Collection[str] = frozenset(),
+        name: str | None = None,
     ) -> None:
+        #: The source's key in the store and config: the class key, or for a config-defined
+        #: source the name of its [sources.<name>] table.
+        self.name = name or self.key
         self.http = http
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.options: Mapping[str, Any] = options or {}
@@ -70,6 +78,11 @@ class Source:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.generic_type:
+            if cls.generic_type in _GENERIC and _GENERIC[cls.generic_type] is not cls:
+                raise TypeError(f"duplicate generic source type {cls.generic_type!r}")
+            _GENERIC[cls.generic_type] = cls
+            return
         if not cls.key:
             return
         if cls.key in _REGISTRY and _REGISTRY[cls.key] is not cls:
@@ -84,6 +97,13 @@ class Source:
     def parse(cls, text: str, url: str) -> list[Record]:
         """Parse one saved page or response (pure: no network). Used by ``tracker parse``."""
         raise NotImplementedError
+
+    @classmethod
+    def parse_configured(
+        cls, name: str, options: Mapping[str, Any], text: str, url: str
+    ) -> list[Record]:
+        """Parse a saved page with a config-defined source's options (generic sources)."""
+        raise NotImplementedError(f"{cls.__name__} is not a config-defined source type")
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any], where: str) -> None:
@@ -105,12 +125,24 @@ def registry() -> dict[str, type[Source]]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def source_class(key: str) -> type[Source]:
-    """The source class for ``key``; a clear error listing the known keys otherwise."""
+def generic_registry() -> dict[str, type[Source]]:
+    """Config-defined source types by their `type` value."""
+    import sources  # noqa: F401
+
+    return dict(sorted(_GENERIC.items()))
+
+
+def source_class(key: str, configured: Mapping[str, str | None] | None = None) -> type[Source]:
+    """The class for source ``key``: a built-in one, or the generic class a config table
+    selects with ``type`` (``configured`` maps config-defined names to their type)."""
     known = registry()
-    if key not in known:
-        raise ConfigError(f"unknown source {key!r} (known: {', '.join(known)})")
-    return known[key]
+    if key in known:
+        return known[key]
+    kind = (configured or {}).get(key)
+    if kind:
+        return generic_registry()[kind]
+    names = [*known, *(configured or {})]
+    raise ConfigError(f"unknown source {key!r} (known: {', '.join(names)})")
 
 
 def soup_of(text: str) -> BeautifulSoup:

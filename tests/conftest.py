@@ -10,7 +10,8 @@ import pytest
 
 from sources.base import registry
 from tracker.archive import Archive
-from tracker.config import Settings, load_settings
+from tracker.catalog import load_home_settings
+from tracker.config import Settings
 from tracker.fetch import Fetcher
 from tracker.replay import ReplayServer
 from tracker.store import Store
@@ -48,10 +49,15 @@ DRAFT_LAWS = '[ { name = "draft-laws", params = { "types[0]" = "629" }, max_page
 def legalacts_home(
     home: Path, base_url: str, extra: str = "", queries: str = DRAFT_LAWS
 ) -> Settings:
-    """A home whose kz_legalacts source watches ``queries`` (draft laws) at ``base_url``."""
+    """A home whose kz_legalacts source watches ``queries`` (draft laws) at ``base_url``;
+    every other source is disabled (no test may reach a real site)."""
+    others = "".join(
+        f"[sources.{key}]\nenabled = false\n" for key in registry() if key != "kz_legalacts"
+    )
     write_home(
         home,
         fast_fetch_table()
+        + others
         + f"""
 [sources.kz_legalacts]
 base_url = "{base_url}"
@@ -60,7 +66,7 @@ queries = {queries}
 {extra}
 """,
     )
-    return load_settings(home, registry())
+    return load_home_settings(home)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from tracker.models import EventDraft, Record
+from tracker.models import CONTEXT_DETAILS, EventDraft, Record
 
 _OPTIONAL_FIELDS = ("status_raw", "doc_type", "created", "discussion_until", "agency", "language")
 _NOISY_COUNTERS = frozenset({"views"})
@@ -72,7 +72,7 @@ def diff(stored: Mapping[str, Any] | None, record: Record) -> list[EventDraft]:
             old_other[name] = stored.get(name)
             new_other[name] = getattr(record, name)
     for key in sorted(set(old_details) | set(record.details)):
-        if key == "counters":
+        if key == "counters" or key in CONTEXT_DETAILS:
             continue
         if old_details.get(key) != record.details.get(key):
             old_other[key] = old_details.get(key)

@@ -21,7 +21,7 @@ DEFAULT_USER_AGENT = (
     "Chrome/130.0 Safari/537.36 advocacy-tracker/0.1 (+https://github.com/advocacy-tracker)"
 )
 #: Keys every [sources.<key>] table may carry, whatever the source.
-COMMON_SOURCE_KEYS = frozenset({"enabled", "base_url", "robots_override"})
+COMMON_SOURCE_KEYS = frozenset({"enabled", "base_url", "robots_override", "type"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class SourceSettings:
     base_url: str | None = None
     robots_override: RobotsOverride | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: For a config-defined source: its generic type (feed, html, json); None for built-ins.
+    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ class Settings:
     def source(self, key: str) -> SourceSettings:
         """Settings of one source (defaults when the file has no table for it)."""
         return self.sources.get(key, SourceSettings(key=key))
+
+    @property
+    def configured_types(self) -> dict[str, str | None]:
+        """Config-defined source names → their generic type."""
+        return {k: s.type for k, s in self.sources.items() if s.type}
 
 
 def resolve_home(cli_home: str | None) -> Path:
@@ -108,8 +115,16 @@ def init_home(home: Path) -> bool:
     return created
 
 
-def load_settings(home: Path, known_sources: Mapping[str, Any] | None = None) -> Settings:
-    """Read and validate ``home/tracker.toml``; ConfigError names file, key and problem."""
+def load_settings(
+    home: Path,
+    known_sources: Mapping[str, Any] | None = None,
+    generic_sources: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read and validate ``home/tracker.toml``; ConfigError names file, key and problem.
+
+    ``known_sources`` maps built-in source keys to their classes and ``generic_sources`` the
+    config-defined types (feed, html, json) to theirs, so each table's options are checked by
+    the class that will use them."""
     path = home / CONFIG_NAME
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -119,7 +134,8 @@ def load_settings(home: Path, known_sources: Mapping[str, Any] | None = None) ->
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    return parse_settings(raw, home=home, where=str(path), known_sources=known_sources)
+    return parse_settings(raw, home=home, where=str(path), known_sources=known_sources,
+                          generic_sources=generic_sources)
 
 
 def parse_settings(
@@ -128,6 +144,7 @@ def parse_settings(
     home: Path,
     where: str,
     known_sources: Mapping[str, Any] | None = None,
+    generic_sources: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Validate a parsed TOML document into Settings."""
     _only_keys(raw, {"database_url", "fetch", "sources"}, where, "")
@@ -138,13 +155,10 @@ def parse_settings(
     sources_raw = _table(raw, "sources", where, "")
     sources: dict[str, SourceSettings] = {}
     for key, table in sources_raw.items():
-        ctx = f"[sources.{key}]"
-        if known_sources is not None and key not in known_sources:
-            known = ", ".join(sorted(known_sources))
-            raise ConfigError(f"{where}: {ctx} unknown source {key!r} (known: {known})")
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: sources.{key} must be a table")
-        sources[key] = _parse_source(key, table, where, known_sources)
+        cls = _source_class_for(key, table, where, known_sources, generic_sources)
+        sources[key] = _parse_source(key, table, where, cls)
     return Settings(home=home, database_url=db_url, fetch=fetch, sources=sources)
 
 
@@ -175,10 +189,37 @@ def _parse_fetch(table: Mapping[str, Any], where: str) -> FetchSettings:
     return settings
 
 
-def _parse_source(
-    key: str, table: Mapping[str, Any], where: str, known: Mapping[str, Any] | None
-) -> SourceSettings:
+def _source_class_for(
+    key: str,
+    table: Mapping[str, Any],
+    where: str,
+    known: Mapping[str, Any] | None,
+    generic: Mapping[str, Any] | None,
+) -> Any:
+    """The class that will run this table (None when validation is not asked for)."""
     ctx = f"[sources.{key}]"
+    kind = table.get("type")
+    if kind is not None:
+        if known is not None and key in known:
+            raise ConfigError(f"{where}: {ctx} type: {key!r} is a built-in source; "
+                              "a config-defined source needs a name of its own")
+        if generic is not None and kind not in generic:
+            kinds = ", ".join(sorted(generic))
+            raise ConfigError(f"{where}: {ctx} type: unknown source type {kind!r} "
+                              f"(known: {kinds})")
+        return generic[kind] if generic is not None else None
+    if known is not None and key not in known:
+        names = ", ".join(sorted(known))
+        raise ConfigError(f"{where}: {ctx} unknown source {key!r} (known: {names}; "
+                          "or give it a type = \"feed\" | \"html\" | \"json\")")
+    return known[key] if known is not None else None
+
+
+def _parse_source(key: str, table: Mapping[str, Any], where: str, cls: Any) -> SourceSettings:
+    ctx = f"[sources.{key}]"
+    kind = table.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise ConfigError(f"{where}: {ctx} type: expected a string, got {kind!r}")
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"{where}: {ctx} enabled: expected true or false, got {enabled!r}")
@@ -191,9 +232,9 @@ def _parse_source(
     if "robots_override" in table:
         override = _parse_override(table["robots_override"], where, ctx)
     options = {k: v for k, v in table.items() if k not in COMMON_SOURCE_KEYS}
-    if known is not None:
-        known[key].check_options(options, f"{where}: {ctx}")
-    return SourceSettings(key, enabled, base_url, override, options)
+    if cls is not None:
+        cls.check_options(options, f"{where}: {ctx}")
+    return SourceSettings(key, enabled, base_url, override, options, kind)
 
 
 def _parse_override(value: Any, where: str, ctx: str) -> RobotsOverride:

@@ -37,6 +37,11 @@ STAGES: tuple[str, ...] = (
     "denounced",
 )
 
+#: ``details`` keys that say where a record was seen (a search snippet, a feed item's
+#: summary or date) rather than what state the document is in: kept, but they neither make
+#: a record "changed" nor produce events, so the same act found by two queries is stable.
+CONTEXT_DETAILS: frozenset[str] = frozenset({"snippet", "description", "published"})
+
 #: Event types written to the append-only log.
 EVENT_TYPES: tuple[str, ...] = (
     "new",
@@ -85,7 +90,7 @@ class Record:
             "discussion_until": self.discussion_until,
             "agency": self.agency,
             "language": self.language,
-            "details": self.details,
+            "details": {k: v for k, v in self.details.items() if k not in CONTEXT_DETAILS},
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()

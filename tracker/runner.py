@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sources.base import source_class
+from tracker.catalog import class_for
 from tracker.config import Settings
 from tracker.errors import EmptyResult, SourceError
 from tracker.fetch import Fetcher
@@ -27,7 +27,7 @@ def run_source(
     recorded error, records already parsed from complete pages are kept, and nothing stored
     is deleted. Validators are saved only for a run that succeeded, so a failed run's pages
     are read in full next time."""
-    cls = source_class(key)
+    cls = class_for(key, settings)
     source_settings = settings.source(key)
     run_id = store.start_run(key)
     fetcher.reset_stats()
@@ -37,6 +37,7 @@ def run_source(
         base_url=source_settings.base_url,
         options=source_settings.options,
         known_ids=store.known_ids(key),
+        name=key,
     )
     records: list[Record] = []
     errors: list[str] = []

@@ -122,6 +122,7 @@ robots_override = { paths = ["/application/withdraw"], reason = "Board decision:
 )
 def test_bad_arguments_are_one_line_exit_2(tmp_path: Path, argv: list[str], message: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--home", str(tmp_path / "home"), "init"], capsys)[0] == 0
     code, _, err = run(["--home", str(tmp_path / "home"), *argv], capsys)
     assert code == 2
     assert message in err

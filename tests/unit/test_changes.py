@@ -41,6 +41,8 @@ def stored(rec: Record) -> dict[str, Any]:
         ({"details": {"counters": {**COUNTERS, "views": 99}}}, []),
         ({"title": "Проект (новая редакция)"}, ["title_changed"]),
         ({"agency": "Минюст"}, ["details_changed"]),
+        # Where a record was seen (a search snippet) is context, not a change of the act.
+        ({"details": {"counters": COUNTERS, "snippet": "другой фрагмент"}}, []),
         ({"stage": "discussion_closed", "status_raw": "Архив", "discussion_until": "2026-10-18"},
          ["stage_changed", "deadline_changed"]),
     ],

@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from sources.base import registry
-from tracker.config import init_home, load_settings, resolve_home
+from tracker.catalog import load_home_settings
+from tracker.config import init_home, resolve_home
 from tracker.errors import ConfigError
 
 
 def load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
     (tmp_path / "tracker.toml").write_text(text, encoding="utf-8")
-    return load_settings(tmp_path, registry())
+    return load_home_settings(tmp_path)
 
 
 def test_defaults_file_is_valid(tmp_path: Path) -> None:
     init_home(tmp_path / "home")
-    settings = load_settings(tmp_path / "home", registry())
+    settings = load_home_settings(tmp_path / "home")
     assert settings.fetch.min_interval == 1.0
     assert settings.source("kz_legalacts").base_url == "https://legalacts.egov.kz"
     assert settings.database_url.endswith("home/tracker.db")

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from sources.base import registry
-from tracker.config import CONFIG_NAME, Settings, init_home, load_settings, resolve_home
+from tracker.catalog import load_home_settings
+from tracker.config import CONFIG_NAME, Settings, init_home, resolve_home
 from tracker.store import Store
 
 
@@ -28,7 +28,7 @@ class App:
             if not (self.home / CONFIG_NAME).exists():
                 init_home(self.home)
                 click.echo(f"tracker: created {self.home / CONFIG_NAME} with defaults", err=True)
-            self._settings = load_settings(self.home, registry())
+            self._settings = load_home_settings(self.home)
         return self._settings
 
     def store(self) -> Store:

@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sources.base import registry, source_class
+from sources.base import registry
 from tracker.archive import Archive
+from tracker.catalog import all_sources, class_for, enabled_sources
 from tracker.cli.app import cli, echo_json, get_app
 from tracker.config import CONFIG_NAME, init_home
 from tracker.describe import describe_change
@@ -62,12 +63,11 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def scrape(ctx: click.Context, source_keys: tuple[str, ...], as_json: bool) -> int:
     """Run sources now (all enabled ones by default) and print what each did."""
-    known = registry()
-    for key in source_keys:
-        source_class(key)  # unknown key → clear error before anything runs
     app = get_app(ctx)
     settings = app.settings()
-    keys = list(source_keys) or [k for k in known if settings.source(k).enabled]
+    for key in source_keys:
+        class_for(key, settings)  # unknown key → clear error before anything runs
+    keys = list(source_keys) or enabled_sources(settings)
     store = app.store()
     summaries: list[RunSummary] = []
     show_progress = sys.stderr.isatty() and not as_json
@@ -119,9 +119,10 @@ def documents(ctx: click.Context, source_key: str | None, since: str | None,
     """List stored documents, most recently changed first."""
     if since is not None and not _ISO_DATE.match(since):
         raise UsageError(f"--since: expected YYYY-MM-DD, got {since!r}")
+    app = get_app(ctx)
     if source_key:
-        source_class(source_key)
-    rows = get_app(ctx).store().documents(source=source_key, since=since)
+        class_for(source_key, app.settings())
+    rows = app.store().documents(source=source_key, since=since)
     if as_json:
         echo_json([document_json(r) for r in rows])
         return
@@ -174,7 +175,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     store = app.store()
     runs = store.last_runs()
     out = []
-    for key, cls in registry().items():
+    for key, cls in all_sources(settings).items():
         ss = settings.source(key)
         run = runs.get(key)
         failures = store.consecutive_failures(key) if run else 0
@@ -214,11 +215,20 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help="The URL the page was saved from (for absolute links).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def parse(source_key: str, file: Path, url: str | None, as_json: bool) -> None:
+@click.pass_context
+def parse(ctx: click.Context, source_key: str, file: Path, url: str | None,
+          as_json: bool) -> None:
     """Run one source's parser on a saved page and print its records."""
-    cls = source_class(source_key)
     text = decode_body(file.read_bytes(), None)
-    records = cls.parse(text, url or f"{cls.default_base_url}/")
+    builtin = registry().get(source_key)
+    if builtin is not None:
+        records = builtin.parse(text, url or f"{builtin.default_base_url}/")
+    else:  # a config-defined source: its selectors live in tracker.toml
+        settings = get_app(ctx).settings()
+        cls = class_for(source_key, settings)
+        options = settings.source(source_key).options
+        records = cls.parse_configured(source_key, options, text,
+                                       url or settings.source(source_key).base_url or "")
     if as_json:
         echo_json([record_json(r) for r in records])
         return

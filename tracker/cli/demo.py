@@ -11,9 +11,10 @@ from rich.console import Console
 
 from sources.base import registry
 from tracker.archive import Archive
+from tracker.catalog import load_home_settings
 from tracker.cli.app import cli, get_app
 from tracker.cli.commands import print_summary
-from tracker.config import CONFIG_NAME, load_settings
+from tracker.config import CONFIG_NAME
 from tracker.demo.scenario import demo_config, serve_round
 from tracker.fetch import Fetcher
 from tracker.replay import ReplayServer
@@ -31,8 +32,9 @@ def demo(demo_dir: Path | None) -> int:
     console = Console()
     failed = False
     with ReplayServer(max_requests=500, lifetime=300) as server:
-        (home / CONFIG_NAME).write_text(demo_config(server.base_url), encoding="utf-8")
-        settings = load_settings(home, registry())
+        others = [key for key in registry() if key != "kz_legalacts"]
+        (home / CONFIG_NAME).write_text(demo_config(server.base_url, others), encoding="utf-8")
+        settings = load_home_settings(home)
         store = Store.open(settings.database_url)
         try:
             for round_number in (1, 2):

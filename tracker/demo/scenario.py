@@ -35,10 +35,12 @@ ORDERS_QUERY = "/list?types%5B0%5D=747"
 ARCHIVE_QUERY = "/list?status=IN_ARCHIVE"
 
 
-def demo_config(base_url: str) -> str:
-    """tracker.toml for the demo home: the real source, pointed at the local server."""
+def demo_config(base_url: str, other_sources: list[str]) -> str:
+    """tracker.toml for the demo home: the real source, pointed at the local server, and
+    every other source disabled (the demo never leaves this machine)."""
+    disabled = "".join(f"[sources.{key}]\nenabled = false\n\n" for key in other_sources)
     return f"""# Demo home: kz_legalacts pointed at a local replay of synthetic pages.
-[fetch]
+{disabled}[fetch]
 min_interval = 0.0
 retries = 1
 backoff = 0.05
