@@ -37,6 +37,10 @@ class HTTP(Protocol):
         self, url: str, *, conditional: bool = True, headers: Mapping[str, str] | None = None
     ) -> Page: ...
 
+    def post_json(
+        self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Page: ...
+
 
 class Source:
     """One site adapter. Subclasses set ``key`` and implement ``crawl`` and ``parse``.

@@ -11,13 +11,14 @@ detection. Every response, including 304s and errors, is archived and logged.
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -185,6 +186,27 @@ class Fetcher:
             return FetchResult(current, status, text, sha, False, resp_headers)
         raise FetchError(f"more than {_MAX_REDIRECTS} redirects", url=url)
 
+    def post_json(
+        self,
+        url: str,
+        payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        allow_paths: tuple[str, ...] = (),
+    ) -> FetchResult:
+        """POST a JSON body (GraphQL and similar read-only APIs): robots, pacing, retries,
+        size cap and archiving as for GET; no conditional request, no redirect."""
+        overridden = self._check_robots(url, allow_paths)
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        request_headers = {"Content-Type": "application/json", **(headers or {})}
+        status, resp_headers, content, sha = self._send_with_retries(
+            url, request_headers, overridden, method="POST", body=body
+        )
+        if status >= 300:
+            raise FetchError(f"HTTP {status}", url=url, status=status)
+        text = decode_body(content, resp_headers.get("content-type"))
+        return FetchResult(url, status, text, sha, False, resp_headers)
+
     def close(self) -> None:
         """Close every open connection."""
         for client in self._clients.values():
@@ -229,7 +251,8 @@ class Fetcher:
 
     # -- transport ----------------------------------------------------------------------
 
-    def _client_for(self, host: str) -> httpx.Client:
+    def _client_for(self, netloc: str) -> httpx.Client:
+        host = urlsplit(f"//{netloc}").hostname or netloc
         key = host if host in self.settings.ca_bundles else ""
         if key not in self._clients:
             context = ssl.create_default_context(cafile=certifi.where())
@@ -256,7 +279,13 @@ class Fetcher:
         self._last_request[host] = time.monotonic()
 
     def _send_with_retries(
-        self, url: str, headers: Mapping[str, str], overridden: bool
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        overridden: bool,
+        *,
+        method: str = "GET",
+        body: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes, str]:
         host = urlsplit(url).netloc
         attempts = self.settings.retries + 1
@@ -264,7 +293,7 @@ class Fetcher:
             last = attempt == attempts - 1
             self._pace(host)
             try:
-                status, resp_headers, body = self._send_once(host, url, headers)
+                status, resp_headers, content = self._send_once(host, url, headers, method, body)
             except httpx.TransportError as exc:
                 self.stats.log.append(
                     FetchEntry(url, None, None, utcnow_iso(), 0, overridden, repr(exc))
@@ -274,9 +303,9 @@ class Fetcher:
                 self.sleep(self.settings.backoff * 2**attempt)
                 continue
             header_list = list(resp_headers.items())
-            sha = self.archive.put(status, header_list, body)
+            sha = self.archive.put(status, header_list, content)
             self.stats.log.append(
-                FetchEntry(url, status, sha, utcnow_iso(), len(body), overridden)
+                FetchEntry(url, status, sha, utcnow_iso(), len(content), overridden)
             )
             if status == 429 or status >= 500:
                 if last:
@@ -291,15 +320,15 @@ class Fetcher:
                     )
                 self.sleep(wait if wait is not None else self.settings.backoff * 2**attempt)
                 continue
-            return status, resp_headers, body, sha
+            return status, resp_headers, content, sha
         raise AssertionError("unreachable")
 
     def _send_once(
-        self, host: str, url: str, headers: Mapping[str, str]
+        self, host: str, url: str, headers: Mapping[str, str], method: str, body: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
         client = self._client_for(host)
         self.stats.requests += 1
-        with client.stream("GET", url, headers=dict(headers)) as response:
+        with client.stream(method, url, headers=dict(headers), content=body) as response:
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
@@ -328,4 +357,12 @@ class BoundFetcher:
         """GET with this source's robots overrides."""
         return self._fetcher.get(
             url, conditional=conditional, headers=headers, allow_paths=self._allow_paths
+        )
+
+    def post_json(
+        self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> FetchResult:
+        """POST JSON with this source's robots overrides."""
+        return self._fetcher.post_json(
+            url, payload, headers=headers, allow_paths=self._allow_paths
         )

@@ -34,6 +34,8 @@ class Logged:
     path: str
     headers: dict[str, str]
     status: int
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass
@@ -111,7 +113,9 @@ class ReplayServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _respond(self, handler: BaseHTTPRequestHandler) -> None:
+    def _respond(self, handler: BaseHTTPRequestHandler, method: str = "GET") -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        request_body = handler.rfile.read(length) if length else b""
         if self.latency:
             time.sleep(self.latency)
         with self._lock:
@@ -128,7 +132,9 @@ class ReplayServer:
                 and handler.headers.get("If-Modified-Since") == reply.last_modified)
         ):
             status = 304
-        self.log.append(Logged(handler.path, dict(handler.headers.items()), status))
+        self.log.append(
+            Logged(handler.path, dict(handler.headers.items()), status, method, request_body)
+        )
         handler.send_response(status)
         for name, value in headers:
             handler.send_header(name, value)
@@ -149,6 +155,9 @@ class ReplayServer:
 
             def do_GET(self) -> None:
                 server._respond(self)
+
+            def do_POST(self) -> None:
+                server._respond(self, "POST")
 
             def log_message(self, format: str, *args: object) -> None:
                 """Silence the default stderr access log."""

@@ -187,3 +187,14 @@ def test_charset_detection(body: bytes, content_type: str | None, expected: str)
 def test_retry_after_http_date() -> None:
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after_seconds("soon") is None
+
+
+def test_post_json_is_archived_and_paced(tmp_path: Path, replay: ReplayServer) -> None:
+    replay.set("/graphql", Reply(b'{"data": {"news": []}}', status=503), '{"data": {"news": []}}')
+    with make(tmp_path) as fetcher:
+        result = fetcher.post_json(f"{replay.base_url}/graphql", {"query": "{ news { id } }"})
+    assert result.text == '{"data": {"news": []}}'
+    posts = replay.requests_to("/graphql")
+    assert [p.status for p in posts] == [503, 200]
+    assert posts[0].headers["Content-Type"] == "application/json"
+    assert posts[0].body == b'{"query": "{ news { id } }"}'
