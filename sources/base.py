@@ -59,6 +59,9 @@ class Source:
     option_names: ClassVar[frozenset[str]] = frozenset()
     #: True if a run that yields zero records is normal (never true for a listing).
     may_be_empty: ClassVar[bool] = False
+    #: A source that normally brings new items this often is "degraded" after this many days
+    #: without one (None: no such expectation). `stale_after_days` in config overrides it.
+    stale_after_days: ClassVar[int | None] = None
 
     def __init__(
         self,

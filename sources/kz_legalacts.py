@@ -237,6 +237,9 @@ class KzLegalacts(Source):
     key = KEY
     title = "legalacts.egov.kz — drafts in public discussion"
     default_base_url = "https://legalacts.egov.kz"
+    # Ministries publish drafts every working day; a week without a new one in the watched
+    # queries means the queries or the site changed.
+    stale_after_days = 7
     option_names = frozenset(
         {"language", "max_pages", "queries", "search_terms", "status_map", "withdrawn_list"}
     )

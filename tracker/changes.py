@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from tracker.models import CONTEXT_DETAILS, EventDraft, Record
+from tracker.models import (
+    AMENDMENT_DETAILS,
+    CONTEXT_DETAILS,
+    MILESTONE_STAGES,
+    EventDraft,
+    Record,
+)
 
 _OPTIONAL_FIELDS = ("status_raw", "doc_type", "created", "discussion_until", "agency", "language")
 _NOISY_COUNTERS = frozenset({"views"})
@@ -46,7 +52,7 @@ def diff(stored: Mapping[str, Any] | None, record: Record) -> list[EventDraft]:
     old_stage = (stored.get("stage"), stored.get("status_raw"))
     new_stage = (record.stage, record.status_raw)
     if old_stage != new_stage:
-        kind = "withdrawn" if record.stage == "withdrawn" else "stage_changed"
+        kind = record.stage if record.stage in MILESTONE_STAGES else "stage_changed"
         events.append(
             EventDraft(
                 kind,
@@ -71,12 +77,25 @@ def diff(stored: Mapping[str, Any] | None, record: Record) -> list[EventDraft]:
         if stored.get(name) != getattr(record, name):
             old_other[name] = stored.get(name)
             new_other[name] = getattr(record, name)
+    amended_old: dict[str, Any] = {}
+    amended_new: dict[str, Any] = {}
     for key in sorted(set(old_details) | set(record.details)):
         if key == "counters" or key in CONTEXT_DETAILS:
             continue
         if old_details.get(key) != record.details.get(key):
+            # A later amendment of an act already amended: the stage does not move, its
+            # modification date / history length does. Only a previously known value counts.
+            if key in AMENDMENT_DETAILS and old_details.get(key) is not None:
+                amended_old[key] = old_details.get(key)
+                amended_new[key] = record.details.get(key)
+                continue
             old_other[key] = old_details.get(key)
             new_other[key] = record.details.get(key)
+    if amended_old and not any(e.type == "amended" for e in events):
+        events.append(EventDraft("amended", amended_old, amended_new))
+    elif amended_old:
+        old_other.update(amended_old)
+        new_other.update(amended_new)
     if old_other:
         events.append(EventDraft("details_changed", old_other, new_other))
     return events

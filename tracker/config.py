@@ -21,7 +21,9 @@ DEFAULT_USER_AGENT = (
     "Chrome/130.0 Safari/537.36 advocacy-tracker/0.1 (+https://github.com/advocacy-tracker)"
 )
 #: Keys every [sources.<key>] table may carry, whatever the source.
-COMMON_SOURCE_KEYS = frozenset({"enabled", "base_url", "robots_override", "type"})
+COMMON_SOURCE_KEYS = frozenset(
+    {"enabled", "base_url", "robots_override", "type", "stale_after_days"}
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class SourceSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: For a config-defined source: its generic type (feed, html, json); None for built-ins.
     type: str | None = None
+    #: Health turns "degraded" after this many days without a new item (None: the source's
+    #: own default; 0: never).
+    stale_after_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -231,10 +236,13 @@ def _parse_source(key: str, table: Mapping[str, Any], where: str, cls: Any) -> S
     override = None
     if "robots_override" in table:
         override = _parse_override(table["robots_override"], where, ctx)
+    stale = table.get("stale_after_days")
+    if stale is not None and (isinstance(stale, bool) or not isinstance(stale, int) or stale < 0):
+        raise ConfigError(f"{where}: {ctx} stale_after_days: a whole number of days >= 0")
     options = {k: v for k, v in table.items() if k not in COMMON_SOURCE_KEYS}
     if cls is not None:
         cls.check_options(options, f"{where}: {ctx}")
-    return SourceSettings(key, enabled, base_url, override, options, kind)
+    return SourceSettings(key, enabled, base_url, override, options, kind, stale)
 
 
 def _parse_override(value: Any, where: str, ctx: str) -> RobotsOverride:

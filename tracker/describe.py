@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tracker.models import MILESTONE_STAGES
+
 
 def describe_change(event_type: str, old: Any, new: Any) -> str:
     """One line saying what changed, e.g. ``deadline 2026-11-16 → 2026-11-23``."""
@@ -12,7 +14,12 @@ def describe_change(event_type: str, old: Any, new: Any) -> str:
         stage = new.get("stage") if isinstance(new, Mapping) else None
         until = new.get("discussion_until") if isinstance(new, Mapping) else None
         return f"new ({stage}" + (f", comments until {until})" if until else ")")
-    if event_type in ("stage_changed", "withdrawn"):
+    if event_type == "amended" and not _get(new, "stage"):
+        return "amended again: " + "; ".join(
+            f"{k} {_get(old, k)} → {v}" for k, v in (new or {}).items())
+    if event_type == "health_changed":
+        return f"source health {_get(old, 'health')} → {_get(new, 'health')}"
+    if event_type == "stage_changed" or event_type in MILESTONE_STAGES:
         return f"{_get(old, 'stage')} → {_get(new, 'stage')} ({_get(new, 'status_raw')})"
     if event_type == "deadline_changed":
         return f"deadline {old or 'none'} → {new or 'none'}"

@@ -42,15 +42,28 @@ STAGES: tuple[str, ...] = (
 #: a record "changed" nor produce events, so the same act found by two queries is stable.
 CONTEXT_DETAILS: frozenset[str] = frozenset({"snippet", "description", "published"})
 
+#: Stages whose arrival is an event of its own type (a bill read, passed, signed; an act
+#: amended or repealed) rather than a generic ``stage_changed``: staff and digests treat
+#: these as milestones.
+MILESTONE_STAGES: frozenset[str] = frozenset({
+    "first_reading", "second_reading", "upper_chamber", "returned", "passed", "signed",
+    "registered", "in_force", "amended", "repealed", "withdrawn", "rejected",
+})
+
+#: Details keys whose change means the act was amended again (Adilet's modification date and
+#: history length), even though its stage stays ``amended``.
+AMENDMENT_DETAILS: frozenset[str] = frozenset({"modified", "history_entries"})
+
 #: Event types written to the append-only log.
 EVENT_TYPES: tuple[str, ...] = (
     "new",
     "stage_changed",
+    *sorted(MILESTONE_STAGES),
     "deadline_changed",
     "counters_changed",
     "title_changed",
     "details_changed",
-    "withdrawn",
+    "health_changed",
 )
 
 

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from tracker.catalog import class_for
 from tracker.config import Settings
 from tracker.errors import EmptyResult, SourceError
 from tracker.fetch import Fetcher
+from tracker.health import assess
 from tracker.models import Record, RunSummary
 from tracker.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def record_health(
+    key: str, default_stale: int | None, settings: Settings, store: Store, errors: list[str]
+) -> None:
+    """Assess and record the source's health after a run (a change becomes an event)."""
+    configured = settings.source(key).stale_after_days
+    stale = default_stale if configured is None else configured
+    last_new = store.last_new_document(key)
+    health, reason = assess(
+        failures_in_a_row=store.consecutive_failures(key),
+        last_error=errors[0] if errors else None,
+        last_new_item=datetime.fromisoformat(last_new) if last_new else None,
+        now=datetime.now(UTC),
+        stale_after_days=stale or None,
+    )
+    store.set_health(key, health, reason)
 
 
 def run_source(
@@ -59,6 +78,7 @@ def run_source(
         run_id, key, records, stats, ok=ok, not_modified=source.pages_not_modified,
         errors=errors, warnings=source.warnings,
     )
+    record_health(key, cls.stale_after_days, settings, store, errors)
     return RunSummary(
         source=key, run_id=run_id, status="ok" if ok else "error",
         inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,

@@ -94,7 +94,7 @@ def test_failed_scrape_exits_1_and_shows_health(tmp_path: Path, replay: ReplaySe
     assert "layout changed" in out
     code, out, _ = run(["--home", str(home), "sources", "--json"], capsys)
     item = {s["key"]: s for s in json.loads(out)}["kz_legalacts"]
-    assert item["health"].startswith("failing (1 run")
+    assert item["health"] == "degraded" and item["failures_in_a_row"] == 1
     assert "div.contentlist" in item["last_errors"][0]
 
 

@@ -150,7 +150,12 @@ def test_cards_removed_records_layout_changed_and_keeps_data(
     assert summary.status == "error"
     assert "layout changed" in summary.errors[0] and "div.contentlist" in summary.errors[0]
     assert setup[1].documents() == before_docs
-    assert setup[1].count("events") == before_events
+    # No document event; one event saying the source's health changed.
+    assert setup[1].count("events") == before_events + 1
+    health = setup[1].events()[-1]
+    assert health["type"] == "health_changed" and health["external_id"] is None
+    assert (health["old"], health["new"]["health"]) == ({"health": "ok"}, "degraded")
+    assert "div.contentlist" in health["new"]["reason"]
     last = setup[1].last_runs()["kz_legalacts"]
     assert last["status"] == "error" and "div.contentlist" in last["errors"][0]
     # A failed run saves no validators: had it saved the broken page's ETag, the next run
@@ -158,6 +163,11 @@ def test_cards_removed_records_layout_changed_and_keeps_data(
     replay.log.clear()
     assert scrape(setup).status == "error"
     assert replay.requests_to("/list")[0].status == 200
+    # Still degraded: no second health event. A third failure in a row: broken.
+    assert setup[1].count("events") == before_events + 1
+    scrape(setup)
+    assert setup[1].events()[-1]["new"]["health"] == "broken"
+    assert setup[1].health()["kz_legalacts"]["health"] == "broken"
 
 
 def test_real_saved_page_through_the_server(

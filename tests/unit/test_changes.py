@@ -35,6 +35,8 @@ def stored(rec: Record) -> dict[str, Any]:
         ({}, []),
         ({"stage": "discussion_closed", "status_raw": "Архив"}, ["stage_changed"]),
         ({"stage": "withdrawn", "status_raw": "x"}, ["withdrawn"]),
+        ({"stage": "signed", "status_raw": "подписан Главой государства"}, ["signed"]),
+        ({"stage": "repealed", "status_raw": "Утративший силу"}, ["repealed"]),
         ({"discussion_until": "2026-10-20"}, ["deadline_changed"]),
         ({"details": {"counters": {**COUNTERS, "comments": 5}}}, ["counters_changed"]),
         # Views alone change on every visit: stored, but not an event.
@@ -83,3 +85,20 @@ def test_a_card_that_lost_its_deadline_reports_it() -> None:
 def test_content_hash_ignores_evidence() -> None:
     assert record(evidence="a" * 64).content_hash() == record(evidence="b" * 64).content_hash()
     assert record().content_hash() != record(title="other").content_hash()
+
+
+def test_an_act_amended_again_is_an_amended_event() -> None:
+    act = record(stage="amended", status_raw="Обновленный", details={"modified": "2025-01-10",
+                                                                     "history_entries": 12})
+    again = record(stage="amended", status_raw="Обновленный",
+                   details={"modified": "2026-11-01", "history_entries": 13})
+    events = diff(stored(act), merge(stored(act), again))
+    assert [e.type for e in events] == ["amended"]
+    assert events[0].old == {"history_entries": 12, "modified": "2025-01-10"}
+    assert events[0].new == {"history_entries": 13, "modified": "2026-11-01"}
+
+
+def test_first_time_a_history_count_is_seen_is_not_an_amendment() -> None:
+    act = record(stage="in_force", details={})
+    seen = record(stage="in_force", details={"history_entries": 3})
+    assert [e.type for e in diff(stored(act), merge(stored(act), seen))] == ["details_changed"]

@@ -159,7 +159,7 @@ def events(ctx: click.Context, since_id: int, as_json: bool) -> None:
         table.add_row(str(r["id"]), r["observed_at"][:16], r["source"],
                       _plain(r["external_id"]), _plain(describe_change(r["type"], r["old"],
                                                                        r["new"])),
-                      _plain(r["title"][:80]))
+                      _plain((r["title"] or "")[:80]))
     Console().print(table)
 
 
@@ -174,17 +174,20 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     settings = app.settings()
     store = app.store()
     runs = store.last_runs()
+    healths = store.health()
     out = []
     for key, cls in all_sources(settings).items():
         ss = settings.source(key)
         run = runs.get(key)
-        failures = store.consecutive_failures(key) if run else 0
-        health = "never run" if run is None else ("ok" if run["status"] == "ok" else
-                                                  f"failing ({failures} run(s) in a row)")
+        recorded = healths.get(key)
         out.append({
             "key": key, "title": cls.title, "enabled": ss.enabled,
             "base_url": ss.base_url or cls.default_base_url,
-            "last_run": run["finished_at"] if run else None, "health": health,
+            "last_run": run["finished_at"] if run else None,
+            "health": recorded["health"] if recorded else "never run",
+            "health_reason": recorded["reason"] if recorded else None,
+            "health_since": recorded["since"] if recorded else None,
+            "failures_in_a_row": store.consecutive_failures(key) if run else 0,
             "last_errors": run["errors"] if run else [],
             "warnings": run["warnings"] if run else [],
             "robots_overrides": (

@@ -15,13 +15,14 @@ Migration = Callable[[Connection], None]
 
 
 def _v1_initial(conn: Connection) -> None:
-    """Documents, event log, source runs, fetch log, HTTP validators."""
+    """Documents, event log, source runs, fetch log, HTTP validators, source health."""
     tables = [
         schema.documents,
         schema.source_runs,
         schema.fetches,
         schema.events,
         schema.http_validators,
+        schema.source_health,
     ]
     schema.metadata.create_all(conn, tables=tables)
 

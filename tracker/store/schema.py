@@ -87,7 +87,9 @@ events = Table(
     "events",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("document_id", _Id, ForeignKey("documents.id"), nullable=False),
+    Column("source", String(64), nullable=False),
+    # NULL for events about a source rather than a document (health changes).
+    Column("document_id", _Id, ForeignKey("documents.id")),
     Column("run_id", _Id, ForeignKey("source_runs.id")),
     Column("type", String(32), nullable=False),
     Column("old", Text),  # JSON
@@ -104,6 +106,15 @@ http_validators = Table(
     Column("last_modified", Text),
     Column("sha256", String(64), nullable=False),
     Column("updated_at", String(32), nullable=False),
+)
+
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("health", String(16), nullable=False),  # ok | degraded | broken
+    Column("reason", Text, nullable=False),
+    Column("since", String(32), nullable=False),
 )
 
 Index("ix_events_document", events.c.document_id)

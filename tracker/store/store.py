@@ -28,7 +28,14 @@ from tracker.errors import StoreError
 from tracker.fetch import FetchStats, utcnow_iso
 from tracker.models import Record
 from tracker.store import migrations
-from tracker.store.schema import documents, events, fetches, http_validators, source_runs
+from tracker.store.schema import (
+    documents,
+    events,
+    fetches,
+    http_validators,
+    source_health,
+    source_runs,
+)
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ class Store:
             for draft in diff(stored, record):
                 conn.execute(
                     events.insert().values(
-                        document_id=doc_id, run_id=run_id, type=draft.type,
+                        source=source, document_id=doc_id, run_id=run_id, type=draft.type,
                         old=_json(draft.old), new=_json(draft.new), observed_at=observed,
                         evidence=record.evidence,
                     )
@@ -228,8 +235,8 @@ class Store:
     def events(self, *, since_id: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Events with id > ``since_id``, oldest first."""
         query = (
-            select(events, documents.c.source, documents.c.external_id, documents.c.title)
-            .join(documents, documents.c.id == events.c.document_id)
+            select(events, documents.c.external_id, documents.c.title)
+            .outerjoin(documents, documents.c.id == events.c.document_id)
             .where(events.c.id > since_id)
             .order_by(events.c.id)
         )
@@ -277,6 +284,43 @@ class Store:
                 count += 1
         return count
 
+    def health(self) -> dict[str, dict[str, Any]]:
+        """The recorded health of every source that has one."""
+        with self.engine.connect() as conn:
+            return {r["source"]: dict(r) for r in conn.execute(select(source_health)).mappings()}
+
+    def set_health(self, source: str, health: str, reason: str) -> bool:
+        """Record a source's health; a change is appended to the event log (once per
+        change, so digests and the dashboard report it once). True if it changed."""
+        now = utcnow_iso()
+        with self._write() as conn:
+            row = conn.execute(
+                select(source_health).where(source_health.c.source == source)
+            ).mappings().first()
+            old = row["health"] if row else None
+            if row and old == health and row["reason"] == reason:
+                return False
+            conn.execute(source_health.delete().where(source_health.c.source == source))
+            conn.execute(source_health.insert().values(
+                source=source, health=health, reason=reason,
+                since=row["since"] if row and old == health else now))
+            if old == health or (old is None and health == "ok"):
+                return False  # a new reason for the same state, or a healthy first run
+            conn.execute(events.insert().values(
+                source=source, document_id=None, run_id=None, type="health_changed",
+                old=_json({"health": old or "unknown"}),
+                new=_json({"health": health, "reason": reason}), observed_at=now,
+                evidence=None))
+            return True
+
+    def last_new_document(self, source: str) -> str | None:
+        """When the source last brought a document never seen before (ISO time)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.max(documents.c.first_seen)).where(documents.c.source == source)
+            ).scalar()
+        return str(value) if value else None
+
     def fetch_log(self, run_id: int) -> list[dict[str, Any]]:
         """The HTTP exchanges of one run."""
         with self.engine.connect() as conn:
@@ -287,7 +331,8 @@ class Store:
 
     def count(self, table_name: str) -> int:
         """Row count of one of the store's tables (for reports and tests)."""
-        table = {t.name: t for t in (documents, events, source_runs, fetches, http_validators)}
+        table = {t.name: t for t in (documents, events, source_runs, fetches, http_validators,
+                                     source_health)}
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table[table_name]))
                        .scalar() or 0)
