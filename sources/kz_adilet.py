@@ -443,4 +443,7 @@ class KzAdilet(Source):
             "issuing_body": facts.get(labels["issuing_body"]),
             "history_entries": parse_history_count(history.text, history.url),
         }
-        return replace(record, details=details, evidence=head.sha256)
+        # The act's adoption date and issuing body fill the common fields, so views and
+        # linking treat an act like any other document.
+        return replace(record, details=details, evidence=head.sha256,
+                       created=details["adopted"], agency=details["issuing_body"])
