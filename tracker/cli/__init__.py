@@ -11,7 +11,7 @@ from tracker.cli.app import cli
 from tracker.errors import TrackerError
 
 # Importing the command modules attaches their commands to `cli`.
-from tracker.cli import commands, demo  # noqa: F401  isort: skip
+from tracker.cli import commands, demo, links  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

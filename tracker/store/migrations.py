@@ -23,6 +23,7 @@ def _v1_initial(conn: Connection) -> None:
         schema.events,
         schema.http_validators,
         schema.source_health,
+        schema.links,
     ]
     schema.metadata.create_all(conn, tables=tables)
 

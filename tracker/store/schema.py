@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -45,6 +46,8 @@ documents = Table(
     Column("language", String(8)),
     Column("details", Text, nullable=False),  # JSON object
     Column("content_hash", String(64), nullable=False),
+    # linking.blocking_key(title): documents are only compared for linking within one key.
+    Column("link_key", Text, nullable=False),
     Column("first_seen", String(32), nullable=False),
     Column("last_changed", String(32), nullable=False),
     UniqueConstraint("source", "external_id", name="uq_documents_source_external_id"),
@@ -108,6 +111,20 @@ http_validators = Table(
     Column("updated_at", String(32), nullable=False),
 )
 
+links = Table(
+    "links",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("doc_a", _Id, ForeignKey("documents.id"), nullable=False),  # doc_a < doc_b
+    Column("doc_b", _Id, ForeignKey("documents.id"), nullable=False),
+    Column("linked", Integer, nullable=False),  # 1 linked, 0 decided NOT the same act
+    Column("method", String(16), nullable=False),  # auto | manual
+    Column("confidence", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    UniqueConstraint("doc_a", "doc_b", name="uq_links_pair"),
+)
+
 source_health = Table(
     "source_health",
     metadata,
@@ -118,5 +135,6 @@ source_health = Table(
 )
 
 Index("ix_events_document", events.c.document_id)
+Index("ix_documents_link_key", documents.c.link_key)
 Index("ix_runs_source", source_runs.c.source, source_runs.c.id)
 Index("ix_fetches_run", fetches.c.run_id)

@@ -26,8 +26,10 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from tracker.changes import diff, merge
 from tracker.errors import StoreError
 from tracker.fetch import FetchStats, utcnow_iso
+from tracker.linking import blocking_key
 from tracker.models import Record
 from tracker.store import migrations
+from tracker.store.links import auto_link, component, links_of, set_manual
 from tracker.store.schema import (
     documents,
     events,
@@ -46,6 +48,8 @@ class ApplyResult:
     updated: int
     unchanged: int
     events: int
+    #: Documents inserted or whose title changed: the ones to (re)consider for linking.
+    to_link: tuple[int, ...] = ()
 
 
 class Store:
@@ -186,6 +190,7 @@ class Store:
         observed: str,
     ) -> ApplyResult:
         inserted = updated = unchanged = n_events = 0
+        to_link: list[int] = []
         for raw in records:
             row = conn.execute(
                 select(documents).where(
@@ -203,10 +208,13 @@ class Store:
                 values["first_seen"] = observed
                 doc_id = _new_id(conn.execute(documents.insert().values(**values)))
                 inserted += 1
+                to_link.append(doc_id)
             else:
                 doc_id = int(stored["id"])
                 conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
                 updated += 1
+                if stored["title"] != record.title or stored["stage"] != record.stage:
+                    to_link.append(doc_id)
             for draft in diff(stored, record):
                 conn.execute(
                     events.insert().values(
@@ -216,7 +224,8 @@ class Store:
                     )
                 )
                 n_events += 1
-        return ApplyResult(inserted, updated, unchanged, n_events)
+        auto_link(conn, to_link)
+        return ApplyResult(inserted, updated, unchanged, n_events, tuple(to_link))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -232,14 +241,22 @@ class Store:
         with self.engine.connect() as conn:
             return [_row_to_dict(r) for r in conn.execute(query).mappings()]
 
-    def events(self, *, since_id: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """Events with id > ``since_id``, oldest first."""
+    def events(
+        self,
+        *,
+        since_id: int = 0,
+        limit: int | None = None,
+        document_ids: Iterable[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Events with id > ``since_id`` (of these documents only, if given), oldest first."""
         query = (
             select(events, documents.c.external_id, documents.c.title)
             .outerjoin(documents, documents.c.id == events.c.document_id)
             .where(events.c.id > since_id)
             .order_by(events.c.id)
         )
+        if document_ids is not None:
+            query = query.where(events.c.document_id.in_(list(document_ids)))
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -283,6 +300,32 @@ class Store:
                     break
                 count += 1
         return count
+
+    # -- links --------------------------------------------------------------------------
+
+    def document_id(self, source: str, external_id: str) -> int | None:
+        """The store's id of a document, or None."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(documents.c.id).where(
+                documents.c.source == source, documents.c.external_id == external_id)).scalar()
+        return int(value) if value is not None else None
+
+    def link(self, a: int, b: int, *, linked: bool, reason: str) -> None:
+        """A person's decision: these two are (or are not) the same act. Automatic linking
+        never overrides it."""
+        with self._write() as conn:
+            set_manual(conn, a, b, linked=linked, reason=reason)
+
+    def links(self, doc_id: int) -> list[dict[str, Any]]:
+        """Link decisions involving a document."""
+        with self.engine.connect() as conn:
+            return links_of(conn, doc_id)
+
+    def timeline(self, doc_id: int) -> list[dict[str, Any]]:
+        """Events of the document and of every document linked to it, oldest first."""
+        with self.engine.connect() as conn:
+            ids = component(conn, doc_id)
+        return self.events(document_ids=ids)
 
     def health(self) -> dict[str, dict[str, Any]]:
         """The recorded health of every source that has one."""
@@ -354,6 +397,7 @@ def _record_values(record: Record, digest: str, observed: str) -> dict[str, Any]
         "language": record.language,
         "details": json.dumps(record.details, ensure_ascii=False, sort_keys=True),
         "content_hash": digest,
+        "link_key": blocking_key(record.title),
         "last_changed": observed,
     }
 

@@ -1,0 +1,72 @@
+"""Linking by normalised title, with the real titles of LEGISLATION.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.linking import Candidate, normalise_title, score
+
+WOMEN = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
+         "Казахстан по вопросам обеспечения прав женщин и безопасности детей")
+WOMEN_KOAP = ("О внесении изменений и дополнений в Кодекс Республики Казахстан об "
+              "административных правонарушениях по вопросам обеспечения прав женщин и "
+              "безопасности детей")
+ARCHIVES = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
+            "Казахстан по вопросам архивного дела и ограничения распространения "
+            "противоправного контента")
+
+
+def doc(doc_id: int, source: str, title: str, agency: str | None = None,
+        created: str | None = None) -> Candidate:
+    return Candidate(doc_id, source, title, agency, created)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (f"Проект Закона Республики Казахстан «{WOMEN}»", normalise_title(WOMEN)),
+        (f"Закон Республики Казахстан от 15 апреля 2024 года № 72-VIII «{WOMEN}»",
+         normalise_title(WOMEN)),
+        (f"Глава государства подписал Закон Республики Казахстан «{ARCHIVES}»",
+         normalise_title(ARCHIVES)),
+        ("О  ВНЕСЕНИИ изменений  в Закон «О профилактике бытового насилия».",
+         "о внесении изменений в закон о профилактике бытового насилия"),
+        ("Законопроект «Об объединениях»", "об объединениях"),
+        (f"{WOMEN} от 15 апреля 2024 года № 72-VIII", normalise_title(WOMEN)),
+    ],
+)
+def test_normalise_title(raw: str, expected: str) -> None:
+    assert normalise_title(raw) == expected
+
+
+def test_the_2024_law_across_legalacts_parliament_and_adilet() -> None:
+    draft = doc(1, "kz_legalacts", WOMEN, "Министерство внутренних дел РК", "2023-06-01")
+    bill = doc(2, "kz_parliament", f"Проект Закона Республики Казахстан «{WOMEN}»", None,
+               "2024-02-21")
+    act = doc(3, "kz_adilet", f"{WOMEN}.", None, "2024-04-15")
+    assert score(draft, bill) >= 0.9
+    assert score(bill, act) >= 0.9
+
+
+def test_companion_law_and_other_omnibus_laws_are_not_linked() -> None:
+    main = doc(1, "kz_legalacts", WOMEN)
+    assert score(main, doc(2, "kz_parliament", WOMEN_KOAP)) == 0.0
+    assert score(main, doc(3, "kz_parliament", ARCHIVES)) == 0.0
+
+
+def test_a_typo_still_links_with_lower_confidence() -> None:
+    typo = WOMEN.replace("Республики", "Республикик")
+    value = score(doc(1, "kz_legalacts", WOMEN), doc(2, "kz_adilet", typo))
+    assert 0.8 < value < 0.9
+
+
+def test_same_source_is_never_linked() -> None:
+    assert score(doc(1, "kz_legalacts", WOMEN), doc(2, "kz_legalacts", WOMEN)) == 0.0
+
+
+def test_agency_and_distance_in_time() -> None:
+    a = doc(1, "kz_legalacts", ARCHIVES, "Министерство культуры и информации РК", "2025-06-01")
+    b = doc(2, "kz_govkz", ARCHIVES, "министерство культуры и информации рк", "2025-09-01")
+    far = doc(3, "kz_adilet", ARCHIVES, None, "2015-01-01")
+    assert score(a, b) == 0.95
+    assert score(a, far) == 0.45

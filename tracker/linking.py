@@ -1,0 +1,95 @@
+"""One act across sites: a legalacts draft, a parliament bill, a signed law, an Adilet act.
+
+No site shares an identifier with another (SOURCES.md §0.5), so documents are linked by their
+normalised title, with the agency and the dates as supporting evidence, and every link keeps
+its confidence. Pure functions here; the store keeps links and manual decisions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+#: Words that title a document's form rather than its subject ("Проект Закона Республики
+#: Казахстан «…»", "Закон Республики Казахстан от … № …", Kazakh "… Заңы", "заң жобасы").
+_PREFIXES = re.compile(
+    r"^(?:проект(?:ы)?\s+)?(?:закона?|кодекса?|конституционного\s+закона|конституционный\s+закон)\b"
+    r"(?:\s+республики\s+казахстан)?\s*"
+    r"|^законопроект\s*"
+    r"|^(?:глава\s+государства\s+)?подписал\s+закон(?:\s+республики\s+казахстан)?\s*"
+    r"|^қазақстан\s+республикасының\s+(?:заңы|заң\s+жобасы)\s*",
+)
+_SUFFIXES = re.compile(r"\s*(?:заңы|заң\s+жобасы|туралы\s+заң)$")
+#: "от 15 апреля 2024 года № 72-VIII": requisites before or after the title (not inside it:
+#: an amending order's title cites the order it amends with its own date and number).
+_DATE_NUMBER = r"от\s+\d{1,2}\s+\w+\s+\d{4}\s+года(?:\s+№\s*\S+)?"
+_LEADING_REQUISITES = re.compile(rf"^{_DATE_NUMBER}\s*")
+_TRAILING_REQUISITES = re.compile(rf"\s+{_DATE_NUMBER}$")
+_QUOTES = "«»„“”\"'‹›"
+_NON_WORD = re.compile(r"[^\w\s-]+")
+
+
+def normalise_title(title: str) -> str:
+    """A comparable form: case, ё, quotes, whitespace, form prefixes and requisites removed."""
+    text = unicodedata.normalize("NFC", title).casefold().replace("ё", "е")
+    for quote in _QUOTES:
+        text = text.replace(quote, " ")
+    text = " ".join(text.split())
+    text = _PREFIXES.sub("", text).strip()
+    text = _SUFFIXES.sub("", text).strip()
+    text = _LEADING_REQUISITES.sub("", text)
+    text = _TRAILING_REQUISITES.sub("", text.rstrip(" ."))
+    text = _NON_WORD.sub(" ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What linking knows of a document."""
+
+    doc_id: int
+    source: str
+    title: str
+    agency: str | None
+    created: str | None  # YYYY-MM-DD
+
+
+def score(a: Candidate, b: Candidate) -> float:
+    """Confidence that two documents from different sources are the same act (0..1)."""
+    if a.source == b.source:
+        return 0.0
+    ta, tb = normalise_title(a.title), normalise_title(b.title)
+    if not ta or not tb:
+        return 0.0
+    if ta == tb:
+        base = 0.9
+    else:
+        ratio = SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+        if ratio < 0.92:
+            return 0.0
+        base = 0.9 * ratio
+    if a.agency and b.agency and a.agency.casefold() == b.agency.casefold():
+        base += 0.05
+    days = _days_apart(a.created, b.created)
+    if days is not None and days > 3 * 365:
+        # The same title years apart is usually a different amendment of the same law.
+        base *= 0.5
+    return round(min(base, 1.0), 3)
+
+
+def blocking_key(title: str) -> str:
+    """Documents are only compared within the same key (first words of the subject), so
+    linking stays linear in the number of documents."""
+    return " ".join(normalise_title(title).split()[:6])
+
+
+def _days_apart(a: str | None, b: str | None) -> int | None:
+    if not a or not b:
+        return None
+    try:
+        return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+    except ValueError:
+        return None

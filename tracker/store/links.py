@@ -1,0 +1,128 @@
+"""Links between documents that are the same act on different sites."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from tracker.fetch import utcnow_iso
+from tracker.linking import Candidate, score
+from tracker.store.schema import documents, events, links
+
+#: Automatic links below this confidence are not made.
+AUTO_THRESHOLD = 0.8
+#: Stages after which a "signed" announcement is old news for a document.
+_SIGNED_OR_LATER = frozenset({"signed", "registered", "in_force", "amended", "repealed"})
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def auto_link(conn: Connection, doc_ids: Iterable[int]) -> int:
+    """Link each given document to same-act documents of other sources. Manual decisions
+    (either way) are never changed. Returns the number of links made or updated."""
+    made = 0
+    for doc_id in doc_ids:
+        row = conn.execute(select(documents).where(documents.c.id == doc_id)).mappings().first()
+        if row is None or not row["link_key"]:
+            continue
+        me = _candidate(row)
+        others = conn.execute(
+            select(documents).where(
+                documents.c.link_key == row["link_key"], documents.c.source != row["source"]
+            )
+        ).mappings()
+        for other in others:
+            confidence = score(me, _candidate(other))
+            if confidence < AUTO_THRESHOLD:
+                continue
+            a, b = _pair(doc_id, int(other["id"]))
+            existing = conn.execute(
+                select(links).where(links.c.doc_a == a, links.c.doc_b == b)
+            ).mappings().first()
+            if existing is not None and (
+                existing["method"] == "manual" or existing["confidence"] == confidence
+            ):
+                continue
+            values = {"linked": 1, "method": "auto", "confidence": confidence,
+                      "reason": "same normalised title (agency and dates compared)",
+                      "decided_at": utcnow_iso()}
+            if existing is None:
+                conn.execute(links.insert().values(doc_a=a, doc_b=b, **values))
+            else:
+                conn.execute(links.update().where(links.c.id == existing["id"]).values(**values))
+            made += 1
+            _propagate_signature(conn, row, other)
+            _propagate_signature(conn, other, row)
+    return made
+
+
+def set_manual(conn: Connection, a: int, b: int, *, linked: bool, reason: str) -> None:
+    """Record a person's decision that two documents are (or are not) the same act."""
+    a, b = _pair(a, b)
+    conn.execute(links.delete().where(links.c.doc_a == a, links.c.doc_b == b))
+    conn.execute(links.insert().values(
+        doc_a=a, doc_b=b, linked=int(linked), method="manual", confidence=1.0,
+        reason=reason, decided_at=utcnow_iso()))
+
+
+def component(conn: Connection, doc_id: int) -> set[int]:
+    """The document and every document linked to it, directly or through others."""
+    seen = {doc_id}
+    frontier = [doc_id]
+    while frontier:
+        rows = conn.execute(
+            select(links.c.doc_a, links.c.doc_b).where(
+                links.c.linked == 1,
+                or_(links.c.doc_a.in_(frontier), links.c.doc_b.in_(frontier)),
+            )
+        ).all()
+        frontier = []
+        for a, b in rows:
+            for item in (int(a), int(b)):
+                if item not in seen:
+                    seen.add(item)
+                    frontier.append(item)
+    return seen
+
+
+def links_of(conn: Connection, doc_id: int) -> list[dict[str, Any]]:
+    """Every link decision that involves the document."""
+    rows = conn.execute(
+        select(links).where(or_(links.c.doc_a == doc_id, links.c.doc_b == doc_id))
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(int(row["id"]), row["source"], row["title"], row["agency"], row["created"])
+
+
+def _propagate_signature(conn: Connection, announcement: Any, bill: Any) -> None:
+    """A "signed the Law …" announcement linked to a bill is a `signed` event of the bill
+    (once per announcement), with the announcement's evidence."""
+    if announcement["stage"] != "signed" or announcement["kind"] != "announcement":
+        return
+    if bill["stage"] in _SIGNED_OR_LATER:
+        return
+    marker = f"{announcement['source']}:{announcement['external_id']}"
+    previous = conn.execute(
+        select(events.c.new).where(events.c.document_id == bill["id"],
+                                   events.c.type == "signed")
+    ).scalars()
+    if any(marker in (value or "") for value in previous):
+        return
+    evidence = conn.execute(
+        select(events.c.evidence).where(events.c.document_id == announcement["id"])
+        .order_by(events.c.id.desc()).limit(1)
+    ).scalar()
+    conn.execute(events.insert().values(
+        source=bill["source"], document_id=bill["id"], run_id=None, type="signed",
+        old=json.dumps({"stage": bill["stage"]}, ensure_ascii=False),
+        new=json.dumps({"stage": "signed", "announced_by": marker,
+                        "status_raw": announcement["title"]}, ensure_ascii=False),
+        observed_at=utcnow_iso(), evidence=evidence))
