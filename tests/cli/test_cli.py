@@ -190,3 +190,30 @@ def test_demo_runs_the_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "stage_changed", "stage_changed"]
     deadline = next(e for e in events if e["type"] == "deadline_changed")
     assert (deadline["old"], deadline["new"]) == ("2026-11-16", "2026-11-23")
+
+
+def test_sources_check_live(tmp_path: Path, replay: ReplayServer,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    legalacts_home(home, replay.base_url)
+    replay.set("/robots.txt", "User-agent: *\nDisallow: /npa/view\n")
+    replay.set("/list?types[0]=629", fixture_text("kz_legalacts", "list_types629_p1.html"))
+    replay.set("/list?types[0]=629&page=2", fixture_text("kz_legalacts", "list_types629_p2.html"))
+    code, out, _ = run(["--home", str(home), "sources", "check", "--live", "--json",
+                        "--pages", "2"], capsys)
+    assert code == 0
+    result = json.loads(out)[0]
+    assert (result["source"], result["ok"], result["items"]) == ("kz_legalacts", True, 10)
+    assert len(replay.requests_to("/list")) == 2  # the budget
+    # Nothing is stored by a check.
+    assert json.loads(run(["--home", str(home), "documents", "--json"], capsys)[1]) == []
+
+    replay.set("/list?types[0]=629", fixture_text("kz_legalacts", "list_cards_removed.html"))
+    code, out, _ = run(["--home", str(home), "sources", "check", "--live", "--json"], capsys)
+    result = json.loads(out)[0]
+    assert code == 1 and result["ok"] is False and "div.contentlist" in result["message"]
+
+
+def test_sources_check_needs_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["--home", str(tmp_path / "home"), "sources", "check"], capsys)
+    assert code == 2 and "--live" in err

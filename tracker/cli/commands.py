@@ -21,6 +21,7 @@ from tracker.config import CONFIG_NAME, init_home
 from tracker.describe import describe_change
 from tracker.errors import UsageError
 from tracker.fetch import Fetcher, decode_body
+from tracker.livecheck import check_source
 from tracker.models import Record, RunSummary
 from tracker.runner import run_source
 from tracker.textsafe import terminal_safe
@@ -211,6 +212,39 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     for item in out:
         for error in item["last_errors"]:
             console.print(Text(f"{item['key']}: {terminal_safe(error)}", style="red"))
+
+
+@sources.command("check")
+@click.argument("source_keys", nargs=-1, metavar="[SOURCE]...")
+@click.option("--live", is_flag=True, help="Fetch from the real sites (needs internet).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--pages", type=click.IntRange(min=1, max=20), default=3,
+              help="Request budget per source (default 3).")
+@click.pass_context
+def sources_check(ctx: click.Context, source_keys: tuple[str, ...], live: bool, as_json: bool,
+                  pages: int) -> int:
+    """Check that each source's layout still parses: one or a few real pages each, robots.txt
+    and pacing respected, nothing stored."""
+    if not live:
+        raise UsageError("sources check needs --live: it fetches from the real sites")
+    app = get_app(ctx)
+    settings = app.settings()
+    for key in source_keys:
+        class_for(key, settings)
+    keys = list(source_keys) or enabled_sources(settings)
+    with Fetcher(settings.fetch, Archive(settings.archive_dir)) as fetcher:
+        results = [check_source(key, settings, fetcher, pages) for key in keys]
+    if as_json:
+        echo_json([r.as_dict() for r in results])
+    else:
+        table = Table(title="live layout check")
+        for column in ("source", "verdict", "items", "pages", "detail"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(r.source, "ok" if r.ok else "FAILED", str(r.items), str(r.pages),
+                          _plain("; ".join([r.message, *r.warnings])))
+        Console().print(table)
+    return 0 if all(r.ok for r in results) else 1
 
 
 @cli.command()
