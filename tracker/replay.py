@@ -8,6 +8,7 @@ and it stops by itself: after ``max_requests`` requests or ``lifetime`` seconds.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -57,7 +58,12 @@ class ReplayServer:
     """Serve scripted pages on 127.0.0.1; use as a context manager."""
 
     def __init__(
-        self, *, latency: float = 0.0, max_requests: int = 100_000, lifetime: float = 600.0
+        self,
+        *,
+        latency: float = 0.0,
+        max_requests: int = 100_000,
+        lifetime: float = 600.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.latency = latency
         self.max_requests = max_requests
@@ -67,6 +73,10 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -77,7 +87,7 @@ class ReplayServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
     def set(self, target: str, *replies: Reply | bytes | str) -> None:
         """Serve ``replies`` (in order, the last repeating) at ``target`` (path?query)."""
