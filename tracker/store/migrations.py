@@ -15,7 +15,8 @@ Migration = Callable[[Connection], None]
 
 
 def _v1_initial(conn: Connection) -> None:
-    """Documents, event log, source runs, fetch log, HTTP validators, source health."""
+    """Documents, event log, runs, fetch log, validators, health, links, matches, relations,
+    assessments, actions (+ links, history), watermarks, digests."""
     tables = [
         schema.documents,
         schema.source_runs,
@@ -24,6 +25,14 @@ def _v1_initial(conn: Connection) -> None:
         schema.http_validators,
         schema.source_health,
         schema.links,
+        schema.matches,
+        schema.relations,
+        schema.assessments,
+        schema.actions,
+        schema.action_links,
+        schema.action_history,
+        schema.watermarks,
+        schema.digests,
     ]
     schema.metadata.create_all(conn, tables=tables)
 

@@ -99,6 +99,8 @@ events = Table(
     Column("new", Text),  # JSON
     Column("observed_at", String(32), nullable=False),
     Column("evidence", String(64)),
+    # Who made the change, for changes made by staff (triage, assessments); NULL = a source.
+    Column("author", Text),
 )
 
 http_validators = Table(
@@ -125,6 +127,113 @@ links = Table(
     UniqueConstraint("doc_a", "doc_b", name="uq_links_pair"),
 )
 
+# Document × goal, with the reasons; triage is staff's and re-matching never overwrites it.
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("document_id", _Id, ForeignKey("documents.id"), nullable=False),
+    Column("goal_id", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of {field, term, snippet}
+    Column("active", Integer, nullable=False),  # 0 when the current goals no longer match
+    Column("triage", String(16), nullable=False),  # new | confirmed | dismissed
+    Column("triaged_by", Text),
+    Column("triaged_at", String(32)),
+    Column("matched_at", String(32), nullable=False),
+    UniqueConstraint("document_id", "goal_id", name="uq_matches_document_goal"),
+)
+
+# Typed relations between documents other than "same act": a UPR recommendation that a
+# bill implements or contradicts.
+relations = Table(
+    "relations",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("from_document", _Id, ForeignKey("documents.id"), nullable=False),
+    Column("to_document", _Id, ForeignKey("documents.id"), nullable=False),
+    Column("kind", String(32), nullable=False),  # implements | contradicts | related
+    Column("author", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("from_document", "to_document", "kind", name="uq_relations"),
+)
+
+# Staff's assessment of a UPR recommendation's implementation (changes are also events).
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("document_id", _Id, ForeignKey("documents.id"), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Lobbying actions. Fields marked (sealed) are encrypted when a passphrase is configured.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("type", String(32), nullable=False),
+    Column("date", String(10), nullable=False),
+    Column("staff", Text, nullable=False),
+    Column("counterpart_person", Text),  # (sealed)
+    Column("counterpart_institution", Text),
+    Column("summary", Text),  # (sealed)
+    Column("outcome", Text),  # (sealed)
+    Column("next_step", Text),  # (sealed)
+    Column("comment_text", Text),  # (sealed)
+    Column("legalacts_card_id", String(32)),
+    Column("follow_up", String(10)),
+    Column("status", String(8), nullable=False),  # open | done
+    Column("sensitivity", String(16), nullable=False),  # normal | sensitive
+    Column("sealed", Integer, nullable=False),  # 1 when the sealed fields are encrypted
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+action_links = Table(
+    "action_links",
+    metadata,
+    Column("action_id", _Id, ForeignKey("actions.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # document | goal | recommendation
+    Column("target", String(160), primary_key=True),  # document id, or goal id
+)
+
+action_history = Table(
+    "action_history",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("action_id", _Id, ForeignKey("actions.id"), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("changes", Text, nullable=False),  # JSON {field: [old, new]} (sealed values stay sealed)
+)
+
+# A reader's position in the event log: the dashboard per staff member, each digest
+# recipient. Advanced only when the reader has really seen (or been sent) the events.
+watermarks = Table(
+    "watermarks",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("event_id", _Id, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Digests sent or being sent (for exactly-once delivery across crashes).
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("recipient", String(160), nullable=False),
+    Column("from_event", _Id, nullable=False),
+    Column("to_event", _Id, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # prepared | sent
+    Column("prepared_at", String(32), nullable=False),
+    Column("sent_at", String(32)),
+)
+
 source_health = Table(
     "source_health",
     metadata,
@@ -136,5 +245,7 @@ source_health = Table(
 
 Index("ix_events_document", events.c.document_id)
 Index("ix_documents_link_key", documents.c.link_key)
+Index("ix_matches_goal", matches.c.goal_id)
+Index("ix_actions_follow_up", actions.c.follow_up)
 Index("ix_runs_source", source_runs.c.source, source_runs.c.id)
 Index("ix_fetches_run", fetches.c.run_id)
