@@ -1,8 +1,14 @@
-"""The `tracker` command line: the composition root (wires config, store, fetcher, sources)."""
+"""The `tracker` command line: the composition root (wires config, store, fetcher, sources).
+
+Every module in this package that defines commands attaches them to the `cli` group when it
+is imported; all of them are imported here, so a new command group is a new module.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 
 import click
@@ -10,8 +16,9 @@ import click
 from tracker.cli.app import cli
 from tracker.errors import TrackerError
 
-# Importing the command modules attaches their commands to `cli`.
-from tracker.cli import commands, demo, links  # noqa: F401  isort: skip
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "app":
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def main(argv: list[str] | None = None) -> None:
