@@ -59,8 +59,13 @@ def cli(ctx: click.Context, home: str | None) -> None:
     ctx.obj = app
     ctx.call_on_close(app.close)
     if ctx.invoked_subcommand is None:
-        # The dashboard arrives with the TUI; until then show what there is.
-        click.echo(ctx.get_help())
+        # `tracker` alone opens the dashboard (imported lazily: the core never needs Textual).
+        try:
+            from tracker.cli.dashboard import open_dashboard
+        except ImportError:
+            click.echo(ctx.get_help())
+            return
+        ctx.exit(open_dashboard(app))
 
 
 def get_app(ctx: click.Context) -> App:
