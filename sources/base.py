@@ -58,10 +58,13 @@ class Source:
     #: Option names this source accepts in its config table (besides the common ones).
     option_names: ClassVar[frozenset[str]] = frozenset()
     #: True if a run that yields zero records is normal (never true for a listing).
-    may_be_empty: ClassVar[bool] = False
+    may_be_empty: bool = False  # an instance may set it from its options
     #: A source that normally brings new items this often is "degraded" after this many days
     #: without one (None: no such expectation). `stale_after_days` in config overrides it.
     stale_after_days: ClassVar[int | None] = None
+    #: Requests `tracker sources check --live` allows this source (enough to reach each of
+    #: its parts once).
+    check_budget: ClassVar[int] = 3
 
     def __init__(
         self,

@@ -52,7 +52,10 @@ def diff(stored: Mapping[str, Any] | None, record: Record) -> list[EventDraft]:
     old_stage = (stored.get("stage"), stored.get("status_raw"))
     new_stage = (record.stage, record.status_raw)
     if old_stage != new_stage:
-        kind = record.stage if record.stage in MILESTONE_STAGES else "stage_changed"
+        # A milestone is the stage itself changing; a new raw wording of the same stage
+        # (e.g. an unmapped status kept under the old stage) is only a stage_changed.
+        moved = old_stage[0] != new_stage[0]
+        kind = record.stage if moved and record.stage in MILESTONE_STAGES else "stage_changed"
         events.append(
             EventDraft(
                 kind,

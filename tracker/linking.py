@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
+from typing import Any
 
 #: Words that title a document's form rather than its subject ("Проект Закона Республики
 #: Казахстан «…»", "Закон Республики Казахстан от … № …", Kazakh "… Заңы", "заң жобасы").
@@ -55,6 +56,13 @@ class Candidate:
     title: str
     agency: str | None
     created: str | None  # YYYY-MM-DD
+
+
+def linking_title(title: str, details: dict[str, Any] | None) -> str:
+    """The title that names the act: a signature announcement carries the signed law's title
+    (``signed_law_title``, extracted by the source), which is what a bill is called."""
+    named = (details or {}).get("signed_law_title")
+    return named if isinstance(named, str) and named.strip() else title
 
 
 def score(a: Candidate, b: Candidate) -> float:

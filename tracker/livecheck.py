@@ -71,7 +71,7 @@ def check_source(key: str, settings: Settings, fetcher: Fetcher, budget: int = 3
     cls = class_for(key, settings)
     source_settings = settings.source(key)
     allow = source_settings.robots_override.paths if source_settings.robots_override else ()
-    http = _CheckHTTP(fetcher.bound(allow), budget)
+    http = _CheckHTTP(fetcher.bound(allow), max(budget, cls.check_budget))
     source = cls(http, base_url=source_settings.base_url, options=source_settings.options,
                  name=key)
     items = 0
@@ -85,7 +85,7 @@ def check_source(key: str, settings: Settings, fetcher: Fetcher, budget: int = 3
     except Exception as exc:  # a crashing parser is a finding, not a reason to stop checking
         return CheckResult(key, False, items, http.pages,
                            f"unexpected {type(exc).__name__}: {exc}", tuple(source.warnings))
-    if items == 0 and not cls.may_be_empty:
+    if items == 0 and not source.may_be_empty:
         return CheckResult(key, False, 0, http.pages,
                            "parsed, but found no items in the first pages",
                            tuple(source.warnings))

@@ -64,6 +64,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "title_changed",
     "details_changed",
     "health_changed",
+    "matched",
+    "unmatched",
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from tracker.catalog import class_for
@@ -11,6 +11,8 @@ from tracker.config import Settings
 from tracker.errors import EmptyResult, SourceError
 from tracker.fetch import Fetcher
 from tracker.health import assess
+from tracker.matching import Goal
+from tracker.matchrun import match_documents
 from tracker.models import Record, RunSummary
 from tracker.store import Store
 
@@ -41,6 +43,7 @@ def run_source(
     store: Store,
     fetcher: Fetcher,
     on_record: Callable[[Record], None] | None = None,
+    goals: Sequence[Goal] | None = None,
 ) -> RunSummary:
     """Run one source now. Never raises for a source failure: the failure is the run's
     recorded error, records already parsed from complete pages are kept, and nothing stored
@@ -65,7 +68,7 @@ def run_source(
             records.append(record)
             if on_record is not None:
                 on_record(record)
-        if not records and source.pages_not_modified == 0 and not cls.may_be_empty:
+        if not records and source.pages_not_modified == 0 and not source.may_be_empty:
             raise EmptyResult(f"{key} produced no records (the site may have changed)")
     except SourceError as exc:
         errors.append(str(exc))
@@ -78,6 +81,10 @@ def run_source(
         run_id, key, records, stats, ok=ok, not_modified=source.pages_not_modified,
         errors=errors, warnings=source.warnings,
     )
+    if goals is not None and result.changed:
+        # Matching follows in its own transaction: the run's data is already safe, and a
+        # matcher problem must never cost the scraped records.
+        match_documents(store, goals, result.changed, run_id)
     record_health(key, cls.stale_after_days, settings, store, errors)
     return RunSummary(
         source=key, run_id=run_id, status="ok" if ok else "error",

@@ -98,3 +98,14 @@ def test_link_cli(tmp_path: Any, capsys: pytest.CaptureFixture[str],
         main(["--home", str(home), "link", "kz_legalacts:1", "kz_adilet:nope"])
     assert info.value.code == 2
     assert "no document 'kz_adilet:nope'" in capsys.readouterr().err
+
+
+def test_a_kazakh_announcement_links_through_the_extracted_title(store_url: str) -> None:
+    store = Store.open(store_url)
+    bill = put(store, "kz_parliament", "78", f"Проект Закона Республики Казахстан «{WOMEN}»",
+               stage="second_reading")
+    put(store, "kz_akorda", "502", "Мемлекет басшысы заңға қол қойды", stage="signed",
+        kind="announcement", details={"signed_law_title": WOMEN})
+    signed = [e for e in store.events(document_ids=[bill]) if e["type"] == "signed"]
+    assert [e["new"]["announced_by"] for e in signed] == ["kz_akorda:502"]
+    store.close()

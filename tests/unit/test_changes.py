@@ -102,3 +102,9 @@ def test_first_time_a_history_count_is_seen_is_not_an_amendment() -> None:
     act = record(stage="in_force", details={})
     seen = record(stage="in_force", details={"history_entries": 3})
     assert [e.type for e in diff(stored(act), merge(stored(act), seen))] == ["details_changed"]
+
+
+def test_new_wording_of_the_same_milestone_stage_is_not_a_second_milestone() -> None:
+    read = record(stage="first_reading", status_raw="одобрен в первом чтении")
+    reworded = record(stage="first_reading", status_raw="Одобрен в первом чтении (повторно)")
+    assert [e.type for e in diff(stored(read), reworded)] == ["stage_changed"]

@@ -11,6 +11,7 @@ import click
 
 from tracker.catalog import load_home_settings
 from tracker.config import CONFIG_NAME, Settings, init_home, resolve_home
+from tracker.matchrun import install_default_goals
 from tracker.store import Store
 
 
@@ -27,6 +28,7 @@ class App:
         if self._settings is None:
             if not (self.home / CONFIG_NAME).exists():
                 init_home(self.home)
+                install_default_goals(self.home)
                 click.echo(f"tracker: created {self.home / CONFIG_NAME} with defaults", err=True)
             self._settings = load_home_settings(self.home)
         return self._settings

@@ -22,6 +22,7 @@ from tracker.describe import describe_change
 from tracker.errors import UsageError
 from tracker.fetch import Fetcher, decode_body
 from tracker.livecheck import check_source
+from tracker.matchrun import install_default_goals, load_home_goals, rematch_if_goals_changed
 from tracker.models import Record, RunSummary
 from tracker.runner import run_source
 from tracker.textsafe import terminal_safe
@@ -53,6 +54,7 @@ def init(ctx: click.Context) -> None:
     """Create the home folder with a default tracker.toml."""
     app = get_app(ctx)
     created = init_home(app.home)
+    created = install_default_goals(app.home) or created
     app.store()
     state = "created" if created else "already exists"
     click.echo(f"home {app.home} {state}; config {app.home / CONFIG_NAME}")
@@ -70,6 +72,8 @@ def scrape(ctx: click.Context, source_keys: tuple[str, ...], as_json: bool) -> i
         class_for(key, settings)  # unknown key → clear error before anything runs
     keys = list(source_keys) or enabled_sources(settings)
     store = app.store()
+    goals = load_home_goals(app.home)
+    rematch_if_goals_changed(store, goals)  # goals edited since last time: re-match first
     summaries: list[RunSummary] = []
     show_progress = sys.stderr.isatty() and not as_json
     err = Console(stderr=True)
@@ -83,7 +87,7 @@ def scrape(ctx: click.Context, source_keys: tuple[str, ...], as_json: bool) -> i
                     err.print(f"\r{key}: {counter['n']} records…", end="")
 
             summaries.append(run_source(key, settings=settings, store=store, fetcher=fetcher,
-                                        on_record=tick))
+                                        on_record=tick, goals=goals))
             if show_progress:
                 err.print()
     if as_json:

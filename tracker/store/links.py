@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from tracker.fetch import utcnow_iso
-from tracker.linking import Candidate, score
+from tracker.linking import Candidate, linking_title, score
 from tracker.store.schema import documents, events, links
 
 #: Automatic links below this confidence are not made.
@@ -99,7 +99,9 @@ def links_of(conn: Connection, doc_id: int) -> list[dict[str, Any]]:
 
 
 def _candidate(row: Any) -> Candidate:
-    return Candidate(int(row["id"]), row["source"], row["title"], row["agency"], row["created"])
+    details = json.loads(row["details"]) if row["details"] else {}
+    title = linking_title(row["title"], details)
+    return Candidate(int(row["id"]), row["source"], title, row["agency"], row["created"])
 
 
 def _propagate_signature(conn: Connection, announcement: Any, bill: Any) -> None:

@@ -33,6 +33,7 @@ def _v1_initial(conn: Connection) -> None:
         schema.action_history,
         schema.watermarks,
         schema.digests,
+        schema.meta,
     ]
     schema.metadata.create_all(conn, tables=tables)
 

@@ -234,6 +234,14 @@ digests = Table(
     Column("sent_at", String(32)),
 )
 
+# Small key → value facts about the store (e.g. the hash of the goals last matched).
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 source_health = Table(
     "source_health",
     metadata,

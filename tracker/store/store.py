@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from tracker.changes import diff, merge
 from tracker.errors import StoreError
 from tracker.fetch import FetchStats, utcnow_iso
-from tracker.linking import blocking_key
+from tracker.linking import blocking_key, linking_title
 from tracker.models import Record
 from tracker.store import migrations
 from tracker.store.links import auto_link, component, links_of, set_manual
@@ -50,6 +50,8 @@ class ApplyResult:
     events: int
     #: Documents inserted or whose title changed: the ones to (re)consider for linking.
     to_link: tuple[int, ...] = ()
+    #: Documents inserted or updated: the ones to (re)match against the goals.
+    changed: tuple[int, ...] = ()
 
 
 class Store:
@@ -94,6 +96,12 @@ class Store:
     def close(self) -> None:
         """Release connections."""
         self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction for modules outside the store package (see `_write`)."""
+        with self._write() as conn:
+            yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -191,6 +199,7 @@ class Store:
     ) -> ApplyResult:
         inserted = updated = unchanged = n_events = 0
         to_link: list[int] = []
+        changed: list[int] = []
         for raw in records:
             row = conn.execute(
                 select(documents).where(
@@ -209,10 +218,12 @@ class Store:
                 doc_id = _new_id(conn.execute(documents.insert().values(**values)))
                 inserted += 1
                 to_link.append(doc_id)
+                changed.append(doc_id)
             else:
                 doc_id = int(stored["id"])
                 conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
                 updated += 1
+                changed.append(doc_id)
                 if stored["title"] != record.title or stored["stage"] != record.stage:
                     to_link.append(doc_id)
             for draft in diff(stored, record):
@@ -225,7 +236,8 @@ class Store:
                 )
                 n_events += 1
         auto_link(conn, to_link)
-        return ApplyResult(inserted, updated, unchanged, n_events, tuple(to_link))
+        return ApplyResult(inserted, updated, unchanged, n_events, tuple(to_link),
+                           tuple(dict.fromkeys(changed)))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -240,6 +252,12 @@ class Store:
             query = query.where(documents.c.last_changed >= since)
         with self.engine.connect() as conn:
             return [_row_to_dict(r) for r in conn.execute(query).mappings()]
+
+    def documents_by_id(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Stored documents with these ids."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(documents).where(documents.c.id.in_(list(ids))))
+            return [_row_to_dict(r) for r in rows.mappings()]
 
     def events(
         self,
@@ -397,7 +415,7 @@ def _record_values(record: Record, digest: str, observed: str) -> dict[str, Any]
         "language": record.language,
         "details": json.dumps(record.details, ensure_ascii=False, sort_keys=True),
         "content_hash": digest,
-        "link_key": blocking_key(record.title),
+        "link_key": blocking_key(linking_title(record.title, record.details)),
         "last_changed": observed,
     }
 
