@@ -66,12 +66,15 @@ class CheckResult:
                 "pages": self.pages, "message": self.message, "warnings": list(self.warnings)}
 
 
-def check_source(key: str, settings: Settings, fetcher: Fetcher, budget: int = 3) -> CheckResult:
-    """Fetch up to ``budget`` pages of one source through its real crawl and parse them."""
+def check_source(
+    key: str, settings: Settings, fetcher: Fetcher, budget: int | None = None
+) -> CheckResult:
+    """Fetch up to ``budget`` pages (default: the source's own ``check_budget``) of one
+    source through its real crawl and parse them."""
     cls = class_for(key, settings)
     source_settings = settings.source(key)
     allow = source_settings.robots_override.paths if source_settings.robots_override else ()
-    http = _CheckHTTP(fetcher.bound(allow), max(budget, cls.check_budget))
+    http = _CheckHTTP(fetcher.bound(allow), budget or cls.check_budget)
     source = cls(http, base_url=source_settings.base_url, options=source_settings.options,
                  name=key)
     items = 0

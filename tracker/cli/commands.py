@@ -222,11 +222,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.argument("source_keys", nargs=-1, metavar="[SOURCE]...")
 @click.option("--live", is_flag=True, help="Fetch from the real sites (needs internet).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--pages", type=click.IntRange(min=1, max=20), default=3,
-              help="Request budget per source (default 3).")
+@click.option("--pages", type=click.IntRange(min=1, max=20), default=None,
+              help="Request budget per source (default: each source's own, 3 to 6).")
 @click.pass_context
 def sources_check(ctx: click.Context, source_keys: tuple[str, ...], live: bool, as_json: bool,
-                  pages: int) -> int:
+                  pages: int | None) -> int:
     """Check that each source's layout still parses: one or a few real pages each, robots.txt
     and pacing respected, nothing stored."""
     if not live:
