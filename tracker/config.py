@@ -39,6 +39,9 @@ class FetchSettings:
     max_bytes: int = 20_000_000
     user_agent: str = DEFAULT_USER_AGENT
     ca_bundles: Mapping[str, str] = field(default_factory=dict)
+    #: Hosts whose servers only offer legacy key sizes (the Council of Europe's treaty
+    #: service): OpenSSL security level 1 for them. Certificates are still verified.
+    legacy_tls_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ def _parse_fetch(table: Mapping[str, Any], where: str) -> FetchSettings:
         ),
         user_agent=_opt_str(table, "user_agent", where, ctx) or defaults.user_agent,
         ca_bundles={h: str(Path(b).expanduser()) for h, b in bundles.items()},
+        legacy_tls_hosts=_host_list(table, "legacy_tls_hosts", where, ctx),
     )
     return settings
 
@@ -263,6 +267,13 @@ def _parse_override(value: Any, where: str, ctx: str) -> RobotsOverride:
             "is required to override robots.txt"
         )
     return RobotsOverride(tuple(paths), reason.strip())
+
+
+def _host_list(raw: Mapping[str, Any], key: str, where: str, ctx: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: {ctx} {key}: expected a list of host names")
+    return tuple(value)
 
 
 def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str, ctx: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from tracker.models import MILESTONE_STAGES
 
 
-def describe_change(event_type: str, old: Any, new: Any) -> str:
+def describe_change(event_type: str, old: Any, new: Any, author: str | None = None) -> str:
     """One line saying what changed, e.g. ``deadline 2026-11-16 → 2026-11-23``."""
     if event_type == "new":
         stage = new.get("stage") if isinstance(new, Mapping) else None
@@ -17,6 +17,12 @@ def describe_change(event_type: str, old: Any, new: Any) -> str:
     if event_type == "amended" and not _get(new, "stage"):
         return "amended again: " + "; ".join(
             f"{k} {_get(old, k)} → {v}" for k, v in (new or {}).items())
+    if event_type == "assessment_changed":
+        return (f"assessment: {_get(old, 'status') or 'none'} → {_get(new, 'status')}"
+                + (f" (by {author})" if author else ""))
+    if event_type in ("matched", "unmatched"):
+        goal = _get(new, "goal") or _get(old, "goal")
+        return f"{event_type} goal {goal}"
     if event_type == "health_changed":
         return f"source health {_get(old, 'health')} → {_get(new, 'health')}"
     if event_type == "stage_changed" or event_type in MILESTONE_STAGES:

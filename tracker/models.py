@@ -66,6 +66,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "health_changed",
     "matched",
     "unmatched",
+    "assessment_changed",
 )
 
 

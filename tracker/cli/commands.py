@@ -153,7 +153,7 @@ def events(ctx: click.Context, since_id: int, as_json: bool) -> None:
             {"id": r["id"], "type": r["type"], "source": r["source"],
              "external_id": r["external_id"], "title": r["title"], "old": r["old"],
              "new": r["new"], "observed_at": r["observed_at"], "evidence": r["evidence"],
-             "run_id": r["run_id"]}
+             "run_id": r["run_id"], "author": r["author"]}
             for r in rows
         ])
         return
@@ -163,7 +163,7 @@ def events(ctx: click.Context, since_id: int, as_json: bool) -> None:
     for r in rows:
         table.add_row(str(r["id"]), r["observed_at"][:16], r["source"],
                       _plain(r["external_id"]), _plain(describe_change(r["type"], r["old"],
-                                                                       r["new"])),
+                                                                       r["new"], r["author"])),
                       _plain((r["title"] or "")[:80]))
     Console().print(table)
 

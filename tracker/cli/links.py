@@ -71,5 +71,5 @@ def timeline(ctx: click.Context, ref: str, as_json: bool) -> None:
         table.add_row(event["observed_at"][:16], event["source"],
                       Text(terminal_safe(event["external_id"])),
                       Text(terminal_safe(describe_change(event["type"], event["old"],
-                                                         event["new"]))))
+                                                         event["new"], event["author"]))))
     Console().print(table)
