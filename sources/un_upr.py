@@ -296,7 +296,7 @@ class UnUpr(Source):
             return scan_export_file(path, state=self.state, body=body), None
         if not export_url:
             return None, None
-        stream = getattr(self.http, "stream", None)
+        stream = getattr(self.http, "stream", None)  # every core fetcher has it
         if stream is None:
             raise SourceError("export_url needs the fetcher's streaming API (Fetcher.stream), "
                               "which this installation lacks; download the export and set "

@@ -15,7 +15,8 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from protego import Protego
 from tracker.archive import Archive
 from tracker.config import FetchSettings
 from tracker.errors import FetchError, RobotsDisallowed
+from tracker.streaming import StreamedBody, open_stream
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -207,6 +209,37 @@ class Fetcher:
         text = decode_body(content, resp_headers.get("content-type"))
         return FetchResult(url, status, text, sha, False, resp_headers)
 
+    def stream(
+        self,
+        url: str,
+        *,
+        conditional: bool = True,
+        headers: Mapping[str, str] | None = None,
+        allow_paths: tuple[str, ...] = (),
+    ) -> AbstractContextManager[StreamedBody]:
+        """A streamed GET for very large bodies (see tracker/streaming.py)."""
+        return open_stream(self, url, conditional=conditional, headers=headers,
+                           allow_paths=allow_paths)
+
+    def check_robots(self, url: str, allow_paths: tuple[str, ...]) -> bool:
+        """Raise RobotsDisallowed unless allowed; True when an explicit override was used."""
+        return self._check_robots(url, allow_paths)
+
+    @contextmanager
+    def open_response(self, url: str, headers: Mapping[str, str]) -> Iterator[httpx.Response]:
+        """A paced, counted, streaming GET (the body is the caller's to read)."""
+        netloc = urlsplit(url).netloc
+        self._pace(netloc)
+        self.stats.requests += 1
+        with self._client_for(netloc).stream("GET", url, headers=dict(headers)) as response:
+            yield response
+
+    def record_exchange(self, url: str, status: int, sha: str | None, size: int,
+                        overridden: bool) -> None:
+        """Log an exchange made outside `get` (streams) and count its bytes."""
+        self.stats.bytes += size
+        self.stats.log.append(FetchEntry(url, status, sha, utcnow_iso(), size, overridden))
+
     def close(self) -> None:
         """Close every open connection."""
         for client in self._clients.values():
@@ -362,6 +395,13 @@ class BoundFetcher:
         return self._fetcher.get(
             url, conditional=conditional, headers=headers, allow_paths=self._allow_paths
         )
+
+    def stream(
+        self, url: str, *, conditional: bool = True, headers: Mapping[str, str] | None = None
+    ) -> AbstractContextManager[StreamedBody]:
+        """A streamed GET with this source's robots overrides."""
+        return self._fetcher.stream(url, conditional=conditional, headers=headers,
+                                    allow_paths=self._allow_paths)
 
     def post_json(
         self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None

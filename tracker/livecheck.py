@@ -9,6 +9,7 @@ failed — naming the selector or JSON key when the layout moved.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from tracker.catalog import class_for
 from tracker.config import Settings
 from tracker.errors import TrackerError
 from tracker.fetch import BoundFetcher, Fetcher, FetchResult
+from tracker.streaming import StreamedBody
 
 
 class _BudgetSpent(Exception):
@@ -41,6 +43,12 @@ class _CheckHTTP:
     ) -> FetchResult:
         self._spend()
         return self._inner.get(url, conditional=False, headers=headers)
+
+    def stream(
+        self, url: str, *, conditional: bool = True, headers: Mapping[str, str] | None = None
+    ) -> AbstractContextManager[StreamedBody]:
+        self._spend()
+        return self._inner.stream(url, conditional=False, headers=headers)
 
     def post_json(
         self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None

@@ -4,8 +4,6 @@
   shapes (../shared/SOURCES.md §8.1-8.2), filled at test time from the REAL Kazakhstan
   recommendations in ../shared/upr-samples/ (read in place, never copied).
 * Homes with one source enabled and every other registered source disabled.
-* ``StreamingBound``: a prototype of the ``Fetcher.stream`` API that ``un_upr`` expects from
-  the core (robots.txt, pacing, conditional request, archive only what the source keeps).
 """
 
 from __future__ import annotations
@@ -14,21 +12,16 @@ import csv
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
-
-import httpx
+from urllib.parse import urlencode
 
 from sources.base import registry
 from tests.conftest import fast_fetch_table, write_home
 from tests.shared_data import shared_dir
 from tracker.catalog import load_home_settings
 from tracker.config import Settings
-from tracker.errors import FetchError
-from tracker.fetch import BoundFetcher, FetchEntry, Fetcher, FetchResult, utcnow_iso
 
 KAZ_STATE_ID = "kaz0synthetic0state"
 STATES_TEMPLATE = "5d8cdec361cde0408222d3ec"
@@ -152,92 +145,6 @@ def fixture_bytes(source: str, name: str) -> bytes:
 
 
 # -- a prototype of the proposed Fetcher.stream -------------------------------------------
-
-class _Body:
-    """A streamed body: ``read(n)`` for ijson, ``keep(payload)`` archives a digest."""
-
-    def __init__(self, fetcher: Fetcher, url: str, response: httpx.Response | None,
-                 overridden: bool) -> None:
-        self.url = url
-        self.not_modified = response is None or response.status_code == 304
-        self._fetcher, self._response, self._overridden = fetcher, response, overridden
-        self._chunks: Iterator[bytes] = iter(()) if response is None else response.iter_raw()
-        self._buffer = b""
-        self._hash = hashlib.sha256()
-        self.bytes_read = 0
-        self.kept: str | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            while size < 0 or len(self._buffer) < size:
-                chunk = next(self._chunks, b"")
-                if not chunk:
-                    break
-                self._hash.update(chunk)
-                self.bytes_read += len(chunk)
-                self._buffer += chunk
-        except httpx.HTTPError as exc:
-            raise FetchError(f"stream broken: {exc!r}", url=self.url) from exc
-        out, self._buffer = ((self._buffer, b"") if size < 0
-                             else (self._buffer[:size], self._buffer[size:]))
-        return out
-
-    def keep(self, payload: bytes) -> str:
-        assert self._response is not None
-        headers = [(k.lower(), v) for k, v in self._response.headers.items()]
-        headers += [("x-tracker-digest-of", self.url),
-                    ("x-tracker-body-sha256", self._hash.hexdigest()),
-                    ("x-tracker-body-bytes", str(self.bytes_read))]
-        sha = self._fetcher.archive.put(self._response.status_code, headers, payload)
-        stats = self._fetcher.stats
-        stats.bytes += self.bytes_read
-        stats.log.append(FetchEntry(self.url, self._response.status_code, sha, utcnow_iso(),
-                                    self.bytes_read, self._overridden))
-        self.kept = sha
-        return sha
-
-
-class StreamingBound:
-    """A bound fetcher with ``stream`` (prototype of the core change asked for in
-    docs/upr.md): robots.txt and pacing as for ``get``; no size cap; the body is not
-    archived, only what the source passes to ``keep``."""
-
-    def __init__(self, fetcher: Fetcher, allow_paths: tuple[str, ...] = ()) -> None:
-        self._fetcher = fetcher
-        self._allow = allow_paths
-        self._inner = BoundFetcher(fetcher, allow_paths)
-
-    def get(self, url: str, *, conditional: bool = True,
-            headers: Mapping[str, str] | None = None) -> FetchResult:
-        return self._inner.get(url, conditional=conditional, headers=headers)
-
-    def post_json(self, url: str, payload: Any, *,
-                  headers: Mapping[str, str] | None = None) -> FetchResult:
-        return self._inner.post_json(url, payload, headers=headers)
-
-    @contextmanager
-    def stream(self, url: str, *, conditional: bool = True,
-               headers: Mapping[str, str] | None = None) -> Iterator[_Body]:
-        fetcher = self._fetcher
-        overridden = fetcher._check_robots(url, self._allow)
-        host = urlsplit(url).netloc
-        fetcher._pace(host)
-        request_headers = dict(headers or {})
-        known = fetcher.validators.validators_for(url) if (
-            conditional and fetcher.validators is not None) else None
-        if known and known[0]:
-            request_headers["If-None-Match"] = known[0]
-        fetcher.stats.requests += 1
-        with fetcher._client_for(host).stream("GET", url, headers=request_headers) as response:
-            if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code}", url=url,
-                                 status=response.status_code)
-            body = _Body(fetcher, url, response, overridden)
-            yield body
-            etag = response.headers.get("etag")
-            if etag and body.kept:
-                fetcher.stats.new_validators[url] = (etag, None, body.kept)
-
 
 # -- tests of the helpers ------------------------------------------------------------------
 

@@ -7,11 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.sources.test_un_shapes import (
     ROBOTS,
-    StreamingBound,
     fixture_bytes,
     kaz_filters,
     search_target,
@@ -171,20 +168,8 @@ def test_empty_filter_result_warns_and_fails(
     store.close()
 
 
-def test_export_url_needs_the_streaming_fetcher(
-        tmp_path: Path, replay: ReplayServer, make_fetcher: Any) -> None:
-    serve(replay)
-    settings = home(tmp_path, replay, extra=f'export_url = "{replay.base_url}/export.json"')
-    store = Store.open(settings.database_url)
-    summary = run(settings, store, make_fetcher(settings, store))
-    assert summary.status == "error" and "set export_file instead" in summary.errors[0]
-    store.close()
-
-
 def test_export_streamed_over_http_archives_only_what_was_kept(
-        tmp_path: Path, replay: ReplayServer, make_fetcher: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Fetcher, "bound", lambda self, allow=(): StreamingBound(self, allow))
+        tmp_path: Path, replay: ReplayServer, make_fetcher: Any) -> None:
     serve(replay)
     replay.set("/export.json", Reply(EXPORT.read_bytes(), headers=JSON))
     settings = home(tmp_path, replay, extra=f'export_url = "{replay.base_url}/export.json"\n'
@@ -212,9 +197,7 @@ def test_export_streamed_over_http_archives_only_what_was_kept(
 
 
 def test_export_streamed_and_cut_is_reported(
-        tmp_path: Path, replay: ReplayServer, make_fetcher: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Fetcher, "bound", lambda self, allow=(): StreamingBound(self, allow))
+        tmp_path: Path, replay: ReplayServer, make_fetcher: Any) -> None:
     serve(replay)
     data = EXPORT.read_bytes()
     replay.set("/export.json", Reply(data[: len(data) // 2], headers=JSON))
