@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tracker.errors import ConfigError
+from tracker.mailconfig import MAIL_KEYS, MailSettings, parse_mail_settings
 
 CONFIG_NAME = "tracker.toml"
 DEFAULT_USER_AGENT = (
@@ -76,6 +77,8 @@ class Settings:
     database_url: str
     fetch: FetchSettings
     sources: Mapping[str, SourceSettings]
+    #: [smtp], [[recipients]], [schedule], [digest], [alerts] (tracker/mailconfig.py).
+    mail: MailSettings = field(default_factory=lambda: parse_mail_settings({}, where=""))
 
     @property
     def archive_dir(self) -> Path:
@@ -155,7 +158,7 @@ def parse_settings(
     generic_sources: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Validate a parsed TOML document into Settings."""
-    _only_keys(raw, {"database_url", "fetch", "sources"}, where, "")
+    _only_keys(raw, {"database_url", "fetch", "sources", *MAIL_KEYS}, where, "")
     db_url = os.environ.get("TRACKER_DATABASE_URL") or _opt_str(raw, "database_url", where, "")
     if not db_url:
         db_url = f"sqlite:///{home / 'tracker.db'}"
@@ -167,7 +170,8 @@ def parse_settings(
             raise ConfigError(f"{where}: sources.{key} must be a table")
         cls = _source_class_for(key, table, where, known_sources, generic_sources)
         sources[key] = _parse_source(key, table, where, cls)
-    return Settings(home=home, database_url=db_url, fetch=fetch, sources=sources)
+    mail = parse_mail_settings(raw, where=where)
+    return Settings(home=home, database_url=db_url, fetch=fetch, sources=sources, mail=mail)
 
 
 def _parse_fetch(table: Mapping[str, Any], where: str) -> FetchSettings:

@@ -36,6 +36,12 @@ def _v1_initial(conn: Connection) -> None:
         schema.meta,
     ]
     schema.metadata.create_all(conn, tables=tables)
+    # Two tables defined beside the code that owns them (the scheduler lock, the alert log).
+    from tracker.lock import lock_metadata
+    from tracker.store.digests import alert_metadata
+
+    lock_metadata.create_all(conn)
+    alert_metadata.create_all(conn)
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [
