@@ -26,8 +26,8 @@ from tests.test_mail_support import (
 from tracker.alerts import preview_digest, send_digest, send_digests
 from tracker.mailer import MailError, SmtpMailer, smtp_password
 from tracker.store import Store
-from tracker.store.schema import actions
 from tracker.store import digests as sd
+from tracker.store.schema import actions
 
 AIGERIM, DANA = "aigerim@ngo.example", "dana@ngo.example"
 

@@ -74,13 +74,15 @@ class Matcher:
         self.goals: tuple[Goal, ...] = tuple(goals)
         self.lexicon = Lexicon()
         self.plans: list[Plan] = [compile_plan(g.compiled.root, self.lexicon) for g in self.goals]
+        self._terms: dict[int, str] = {}
 
     def prepare(self, doc: MatchInput) -> Doc:
         """Normalise and index one document (once, for every goal)."""
-        fields = {
-            "title": FieldIndex([doc.title or ""], self.lexicon),
-            "text": FieldIndex([doc.text or ""], self.lexicon),
-        }
+        fields: dict[str, FieldIndex] = {}
+        if doc.title:
+            fields["title"] = FieldIndex([doc.title], self.lexicon)
+        if doc.text:
+            fields["text"] = FieldIndex([doc.text], self.lexicon)
         if doc.labels:
             labels = [" ".join(label.split()) for label in doc.labels]
             fields["labels"] = FieldIndex(labels, self.lexicon)
@@ -94,7 +96,7 @@ class Matcher:
         selected: list[tuple[Goal, float, list[tuple[Hit, str]]]] = []
         for goal, plan in zip(self.goals, self.plans, strict=True):
             if plan.truth(prepared, ALL_FIELDS):
-                selected.append((goal, *_select(goal, hits(plan, prepared))))
+                selected.append((goal, *_select(goal, hits(plan, prepared), self._terms)))
         if not selected:
             return []
         # one pass per field finds the character offsets of every quoted occurrence
@@ -116,7 +118,9 @@ class Matcher:
         return matches
 
 
-def _select(goal: Goal, found: list[Hit]) -> tuple[float, list[tuple[Hit, str]]]:
+def _select(
+    goal: Goal, found: list[Hit], terms: dict[int, str]
+) -> tuple[float, list[tuple[Hit, str]]]:
     """The score, and the hits to quote (one per field and query term, title first)."""
     order = {"title": 0, "labels": 1, "text": 2}
     found = sorted(found, key=lambda h: (order.get(h.field, 3), h.occurrences[0][0]))
@@ -124,9 +128,12 @@ def _select(goal: Goal, found: list[Hit]) -> tuple[float, list[tuple[Hit, str]]]
     chosen: list[tuple[Hit, str]] = []
     seen: set[tuple[str, str]] = set()
     for hit in found:
-        term = goal.compiled.text_of(hit.node)
-        if len(term) > _TERM_LIMIT:
-            term = term[: _TERM_LIMIT - 1] + "…"
+        term = terms.get(id(hit.node))
+        if term is None:
+            term = goal.compiled.text_of(hit.node)
+            if len(term) > _TERM_LIMIT:
+                term = term[: _TERM_LIMIT - 1] + "…"
+            terms[id(hit.node)] = term  # the node lives as long as the goal (and the matcher)
         if (hit.field, term) in seen:
             continue
         seen.add((hit.field, term))

@@ -86,6 +86,15 @@ class WordPlan(Plan):
     def __init__(self, node: Word, term_id: int) -> None:
         self.node, self.term_id, self.trigger = node, term_id, frozenset({term_id})
 
+    def truth(self, doc: Doc, scope: Sequence[str]) -> bool:
+        # a word is true where it is present: no positions needed
+        term_id = self.term_id
+        for field in scope:
+            index = doc.fields.get(field)
+            if index is not None and term_id in index.present:
+                return True
+        return False
+
     def _find(self, doc: Doc, index: FieldIndex, field: str) -> list[Occ]:
         return index.occ(self.term_id)
 
@@ -98,8 +107,11 @@ class PhrasePlan(Plan):
     def __init__(self, node: Phrase, ids: list[int], anchor: int, joined: int | None) -> None:
         self.node, self.ids, self.anchor, self.joined = node, ids, anchor, joined
         self.trigger = frozenset({ids[anchor]} | ({joined} if joined is not None else set()))
+        self._needs = frozenset(ids)
 
     def _find(self, doc: Doc, index: FieldIndex, field: str) -> list[Occ]:
+        if not self._needs <= index.present:  # some word of the phrase is missing
+            return index.occ(self.joined) if self.joined is not None else []
         ids, anchor, size = self.ids, self.anchor, len(self.ids)
         others = [(j, ids[j]) for j in range(size) if j != anchor]
         words, ids_at = index.words, index.ids_at
@@ -130,6 +142,7 @@ class OrPlan(Plan):
             for term_id in item.trigger or ():
                 self._by_id.setdefault(term_id, []).append(number)
         self._keys = frozenset(self._by_id)
+        self._words = frozenset(i.term_id for i in items if isinstance(i, WordPlan))
 
     def candidates(self, doc: Doc) -> list[Plan]:
         """The items that can be true given the words present, in query order."""
@@ -142,7 +155,17 @@ class OrPlan(Plan):
         return chosen
 
     def truth(self, doc: Doc, scope: Sequence[str]) -> bool:
-        return any(item.truth(doc, scope) for item in self.candidates(doc))
+        if self._words and not self._words.isdisjoint(doc.present):
+            # one of the plain words is present somewhere: is it in scope?
+            for field in scope:
+                index = doc.fields.get(field)
+                if index is not None and not self._words.isdisjoint(index.present):
+                    return True
+        return any(
+            item.truth(doc, scope)
+            for item in self.candidates(doc)
+            if not isinstance(item, WordPlan)
+        )
 
     def _find(self, doc: Doc, index: FieldIndex, field: str) -> list[Occ]:
         return sorted({o for item in self.candidates(doc) for o in item.occurrences(doc, field)})
@@ -155,7 +178,7 @@ class NearPlan(Plan):
     positional = True
 
     def __init__(self, node: Near, items: list[Plan]) -> None:
-        self.node, self.items = node, items
+        self.node, self.items, self.distance = node, items, node.distance
         known = [item.trigger for item in items if item.trigger is not None]
         self.trigger = min(known, key=len) if known else None
 
@@ -167,7 +190,7 @@ class NearPlan(Plan):
                 return []
             tagged.extend((occ, number) for occ in found)
         tagged.sort()
-        wanted, limit = len(self.items), self.node.distance + 1  # NEAR/N: N words between
+        wanted, limit = len(self.items), self.distance + 1  # NEAR/N: N words between
         counts = [0] * wanted
         covered = left = 0
         windows: list[Occ] = []
@@ -236,10 +259,10 @@ class NotPlan(Plan):
 
 class FieldPlan(Plan):
     def __init__(self, node: Field, item: Plan) -> None:
-        self.node, self.item, self.trigger = node, item, item.trigger
+        self.node, self.item, self.trigger, self.name = node, item, item.trigger, node.name
 
     def truth(self, doc: Doc, scope: Sequence[str]) -> bool:
-        return self.node.name in scope and self.item.truth(doc, (self.node.name,))
+        return self.name in scope and self.item.truth(doc, (self.name,))
 
     def children(self) -> tuple[Plan, ...]:
         return (self.item,)
@@ -261,8 +284,9 @@ def compile_plan(node: Node, lexicon: Lexicon) -> Plan:
     if isinstance(node, Near):
         return NearPlan(node, [compile_plan(item, lexicon) for item in node.items])
     if isinstance(node, Except):
-        return ExceptPlan(node, compile_plan(node.base, lexicon),
-                          compile_plan(node.excluded, lexicon))  # fmt: skip
+        return ExceptPlan(
+            node, compile_plan(node.base, lexicon), compile_plan(node.excluded, lexicon)
+        )
     if isinstance(node, Not):
         return NotPlan(node, compile_plan(node.item, lexicon))
     return FieldPlan(node, compile_plan(node.item, lexicon))
@@ -284,8 +308,8 @@ def _collect(plan: Plan, doc: Doc, scope: Sequence[str], found: list[Hit]) -> No
             if item.truth(doc, scope):
                 _collect(item, doc, scope, found)
     elif isinstance(plan, FieldPlan):
-        if plan.node.name in scope:
-            _collect(plan.item, doc, (plan.node.name,), found)
+        if plan.name in scope:
+            _collect(plan.item, doc, (plan.name,), found)
     elif plan.positional:
         for field in scope:
             occurrences = plan.occurrences(doc, field)

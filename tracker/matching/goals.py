@@ -64,8 +64,15 @@ def default_goals_path() -> Path:
     return Path(str(resources.files("tracker") / "defaults" / "goals.toml"))
 
 
-def make_goal(goal_id: str, query: str, *, name: str = "", stance: str = "watch",
-              priority: int = 3, description: str = "") -> Goal:  # fmt: skip
+def make_goal(
+    goal_id: str,
+    query: str,
+    *,
+    name: str = "",
+    stance: str = "watch",
+    priority: int = 3,
+    description: str = "",
+) -> Goal:
     """A goal built in code (tests, ``tracker goals test --query``); raises QueryError."""
     return Goal(goal_id, name or goal_id, stance, priority, query, parse_query(query), description)
 
@@ -117,8 +124,9 @@ def _check(text: str, source: str) -> tuple[list[Goal], list[str]]:
     problems: list[str] = []
     for key in data:
         if key != "goal":
-            problems.append(f"{source}: unknown top-level key or table {key!r} "
-                            "(goals are [[goal]] tables)")  # fmt: skip
+            problems.append(
+                f"{source}: unknown top-level key or table {key!r} (goals are [[goal]] tables)"
+            )
     raw_goals = data.get("goal")
     if not isinstance(raw_goals, list) or not raw_goals:
         problems.append(f"{source}: no [[goal]] tables found")
@@ -132,8 +140,9 @@ def _check(text: str, source: str) -> tuple[list[Goal], list[str]]:
         if goal is None:
             continue
         if goal.id in seen:
-            problems.append(place.at("id", f"duplicate goal id {goal.id!r} "
-                                           f"(also goal {seen[goal.id]})"))  # fmt: skip
+            problems.append(
+                place.at("id", f"duplicate goal id {goal.id!r} (also goal {seen[goal.id]})")
+            )
             continue
         seen[goal.id] = number + 1
         goals.append(goal)
@@ -188,8 +197,11 @@ def _build(raw: Any, place: _Place, problems: list[str]) -> Goal | None:
         if key not in GOAL_KEYS:
             problems.append(place.at(key, f"unknown key (expected one of {', '.join(GOAL_KEYS)})"))
     if not isinstance(goal_id, str) or not _ID.match(goal_id):
-        problems.append(place.at("id", "required: lower-case letters, digits and '-', "
-                                       "e.g. \"domestic-violence\""))  # fmt: skip
+        problems.append(
+            place.at(
+                "id", "required: lower-case letters, digits and '-', e.g. \"domestic-violence\""
+            )
+        )
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(place.at("name", "required: a non-empty string"))

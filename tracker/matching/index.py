@@ -26,6 +26,7 @@ from tracker.matching.normalise import (
     is_simple,
     normalise_with_offsets,
     normalise_word,
+    split_words,
 )
 from tracker.matching.query import Word
 from tracker.matching.stem import analyse
@@ -36,6 +37,7 @@ Occ = tuple[int, int]
 #: Empty words between two labels: more than any NEAR distance, so nothing spans labels.
 LABEL_GAP = 60
 _MEMO_LIMIT = 500_000
+_SHORT_TEXT = 3000  # words
 _NONE: tuple[int, ...] = ()
 # possessive quantifiers: no backtracking inside a word
 _COMPOUND_AT = re.compile(r"\w++(?:['’‘ʼ]\w++)*+(?:-\w++(?:['’‘ʼ]\w++)*+)++")
@@ -56,6 +58,8 @@ class Lexicon:
         self._by_prefix: dict[str, list[int]] = {}
         self._prefix_lengths: list[int] = []
         self.memo: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        #: words known to match no query word (skipped in bulk by a set difference)
+        self.irrelevant: set[str] = set()
 
     def add(self, word: Word, *, indexed: bool) -> int:
         """Register one word (idempotent) and return its id; ``indexed``: keep positions."""
@@ -73,10 +77,10 @@ class Lexicon:
                 self._by_prefix.setdefault(word.form, []).append(term_id)
                 if len(word.form) not in self._prefix_lengths:
                     self._prefix_lengths.append(len(word.form))
-            self.memo.clear()
+            self._forget()
         if indexed and term_id not in self.indexed:
             self.indexed.add(term_id)
-            self.memo.clear()
+            self._forget()
         return term_id
 
     def _compute(self, token: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -98,9 +102,15 @@ class Lexicon:
         found = self.memo.get(token)
         if found is None:
             if len(self.memo) >= _MEMO_LIMIT:
-                self.memo.clear()
+                self._forget()
             found = self.memo[token] = self._compute(token) if token else (_NONE, _NONE)
+            if not found[0]:
+                self.irrelevant.add(token)
         return found
+
+    def _forget(self) -> None:
+        self.memo.clear()
+        self.irrelevant.clear()
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         """All ids the token matches."""
@@ -130,16 +140,18 @@ class FieldIndex:
         for number, text in enumerate(texts):
             if number:
                 self.words.extend([""] * LABEL_GAP)
-            found = RAW_WORD_RE.findall(text)
+            found = split_words(text)
             self._pieces.append((len(self.words), len(found), offset, text))
             self.words.extend(found)
             offset += len(text) + 1
-        self._positions: dict[int, list[Occ]] | None = None
+        self._occ: dict[int, list[Occ]] = {}
+        self._by_term: dict[int, list[str]] | None = None
+        self._all_positions: dict[str, list[int]] | None = None
         lookup = lexicon.lookup
         memo = lexicon.memo
         present: set[int] = set()
         self._relevant: dict[str, tuple[int, ...]] = {}
-        for word in set(self.words):
+        for word in set(self.words) - lexicon.irrelevant:
             found_ids, indexed = memo.get(word) or lookup(word)
             if found_ids:
                 present.update(found_ids)
@@ -164,28 +176,49 @@ class FieldIndex:
         return found
 
     def occ(self, term_id: int) -> list[Occ]:
-        """Occurrences of an indexed query word, in position order."""
-        if self._positions is None:
-            self._positions = self._build_positions()
-        return self._positions.get(term_id, [])
+        """Occurrences of an indexed query word, in position order (computed on demand)."""
+        found = self._occ.get(term_id)
+        if found is None:
+            found = self._occ[term_id] = self._collect(term_id)
+        return found
 
-    def _build_positions(self) -> dict[int, list[Occ]]:
-        positions: dict[int, list[Occ]] = {}
-        relevant = self._relevant
-        if relevant:
-            for index, word in [(i, w) for i, w in enumerate(self.words) if w in relevant]:
-                for term_id in relevant[word]:
-                    if term_id in positions:
-                        positions[term_id].append((index, index))
-                    else:
-                        positions[term_id] = [(index, index)]
-        for first, last, ids in self._compounds:
-            for term_id in ids:
-                positions.setdefault(term_id, []).append((first, last))
-        if self._compounds:
-            for term_id in {i for _f, _l, ids in self._compounds for i in ids}:
-                positions[term_id] = sorted(set(positions[term_id]))
-        return positions
+    def _collect(self, term_id: int) -> list[Occ]:
+        if self._by_term is None:
+            self._by_term = {}
+            for word, ids in self._relevant.items():
+                for some_id in ids:
+                    self._by_term.setdefault(some_id, []).append(word)
+        sources = self._by_term.get(term_id, ())
+        found: list[Occ] = []
+        for word in sources:
+            found.extend((index, index) for index in self._where(word))
+        extra = [(first, last) for first, last, ids in self._compounds if term_id in ids]
+        if extra or len(sources) > 1:
+            found = sorted(set(found + extra))
+        return found
+
+    def _where(self, word: str) -> list[int]:
+        """Positions of one word.
+
+        In short texts ``list.index`` (a scan in C per word) beats a Python loop; in long
+        texts one Python pass records every relevant word at once.
+        """
+        words = self.words
+        if len(words) > _SHORT_TEXT:
+            if self._all_positions is None:
+                self._all_positions = {}
+                relevant = self._relevant
+                for index, found in [(i, w) for i, w in enumerate(words) if w in relevant]:
+                    self._all_positions.setdefault(found, []).append(index)
+            return self._all_positions.get(word, [])
+        out: list[int] = []
+        index = -1
+        try:
+            while True:
+                index = words.index(word, index + 1)
+                out.append(index)
+        except ValueError:
+            return out
 
     def ids_at(self, index: int) -> tuple[int, ...]:
         """All query-word ids matching the word at position ``index``."""
@@ -211,8 +244,9 @@ class FieldIndex:
 
     def original_spans(self, wanted: Iterable[int]) -> dict[int, tuple[int, int]]:
         """Offsets in the original text of the words at the ``wanted`` positions."""
-        return {index: self.norm.original_span(*span)
-                for index, span in self.word_spans(wanted).items()}  # fmt: skip
+        return {
+            index: self.norm.original_span(*span) for index, span in self.word_spans(wanted).items()
+        }
 
 
 def _compounds(text: str) -> Iterator[tuple[int, str]]:

@@ -4,13 +4,13 @@ Kazakh is agglutinative: a noun takes, in this order, a plural, a possessive and
 ending, each with vowel-harmony (back/front) and consonant-assimilation variants:
 ``әйел-дер-і-нің``, ``зорлық-зомбылық-қа``, ``кемсітушілік-ке``, ``құқық-тар-ы``. The stemmer
 strips endings from the end one at a time, preferring a case ending, then a possessive, then
-a plural, until nothing more comes off, checking vowel harmony against the rest of the word and keeping a
-stem of at least three letters with a vowel. Repeating keeps the stemmer consistent where a
-word merely looks inflected: ``Қазақстан`` and ``Қазақстандағы`` both become ``қазақс``,
-``лидер`` and ``лидерлер`` both stay ``лидер``. Derivational suffixes (``-лық``, ``-шы``, ``-у``) are kept:
-``отбасылық`` (family, adj.) stays distinct from ``отбасы`` (family). After a vowel-initial
-ending is removed, a voiced final consonant returns to its dictionary form
-(``құқығы`` → ``құқығ`` → ``құқық``).
+a plural, until nothing more comes off, checking vowel harmony against the rest of the word
+and keeping a stem of at least three letters with a vowel. Repeating keeps the stemmer
+consistent where a word merely looks inflected: ``Қазақстан`` and ``Қазақстандағы`` both
+become ``қазақс``, ``лидер`` and ``лидерлер`` both stay ``лидер``. Derivational suffixes
+(``-лық``, ``-шы``, ``-у``) are kept: ``отбасылық`` (family, adj.) stays distinct from
+``отбасы`` (family). After a vowel-initial ending is removed, a voiced final consonant
+returns to its dictionary form (``құқығы`` → ``құқығ`` → ``құқық``).
 
 Input must be normalised (lower case, see :mod:`tracker.matching.normalise`).
 """

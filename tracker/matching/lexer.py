@@ -74,7 +74,9 @@ def lex(text: str) -> list[Lexeme]:
             raise QueryError(f"unexpected {char!r}", text, i)
         else:
             i = _word(text, i, out)
-    out.append(Lexeme("end", "", n, n, n))
+    # "the end of the query" is reported just after its last lexeme (not after comments)
+    last = out[-1].end if out else 0
+    out.append(Lexeme("end", "", last, last, last))
     return out
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import not_
 
 # --- character classes -----------------------------------------------------------------
 
@@ -55,10 +57,11 @@ _CYR_CLASS = "а-яА-ЯёЁәғқңөұүһіӘҒҚҢӨҰҮҺІ"
 _ADJACENT = re.compile(f"[{_LAT_CLASS}][{_CYR_CLASS}]|[{_CYR_CLASS}][{_LAT_CLASS}]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
-_QUOTES = "\"«»„“”‟″〝〞＂‹›"
+_QUOTES = '"«»„“”‟″〝〞＂‹›'
 _APOSTROPHES = "'’‘‚‛ʼʻ`´′"
 _DASHES = "-‐‑‒–—―−﹘﹣－⁃"
-_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+_SPACES += "\u202f\u205f\u3000"
 _DROPPED = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
 
 _TABLE: dict[int, str | None] = {ord("ё"): "е"}
@@ -78,6 +81,7 @@ def _apply_table(text: str) -> str:
     for char in set(_SPECIAL_RE.findall(text)):
         text = text.replace(char, _TABLE[ord(char)] or "")
     return text
+
 
 _WORD = r"\w+(?:'\w+)*"
 #: A simple word (a hyphen separates words). Run on normalised text.
@@ -215,6 +219,39 @@ def _segments(text: str) -> list[tuple[int, str]]:
     if text:
         segments.append((start, text[start:]))
     return segments
+
+
+# For split_words: ASCII characters that can never be part of a word become spaces (bytes
+# >= 128 are UTF-8 pieces of non-ASCII characters and pass unchanged), and a few common
+# non-ASCII separators are replaced first.
+_ASCII_KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'")
+_ASCII_TO_SPACE = bytes(b if b in _ASCII_KEEP or b >= 128 else 32 for b in range(256))
+_SEPARATORS = "«»“”„—–…№•·‐‑"
+
+
+def split_words(text: str) -> list[str]:
+    """Exactly ``RAW_WORD_RE.findall(text)``, about twice as fast on typical text.
+
+    ``str.split`` after blanking ASCII punctuation does most of the work in C; only the few
+    pieces that are not plain letters and digits (apostrophes, unusual punctuation) go
+    through the regular expression.
+    """
+    for char in _SEPARATORS:
+        if char in text:
+            text = text.replace(char, " ")
+    words = text.encode().translate(_ASCII_TO_SPACE).decode().split()
+    if "".join(words).isalnum():
+        return words
+    # all in C: the positions of the pieces that are not plain letters and digits
+    odd = list(compress(count(), map(not_, map(str.isalnum, words))))
+    out: list[str] = []
+    previous = 0
+    for index in odd:
+        out.extend(words[previous:index])
+        out.extend(RAW_WORD_RE.findall(words[index]))
+        previous = index + 1
+    out.extend(words[previous:])
+    return out
 
 
 def normalise_word(word: str) -> str:

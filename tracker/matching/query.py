@@ -193,8 +193,9 @@ class _Parser:
         nxt = self.peek()
         if nxt.kind not in _UNARY_START:
             found = "the end of the query" if nxt.kind == "end" else repr(nxt.text)
-            raise self.error(f"expected a word, a phrase or '(' after {after.text}, "
-                             f"found {found}", nxt.start)  # fmt: skip
+            raise self.error(
+                f"expected a word, a phrase or '(' after {after.text}, found {found}", nxt.start
+            )
 
     def parse_or(self) -> Node:
         items = [self.parse_and()]
@@ -227,6 +228,12 @@ class _Parser:
         while self.peek().kind == "EXCEPT":
             op = self.take()
             self.expect_operand(op)
+            if self.peek().kind == "NOT":
+                raise self.error(
+                    "EXCEPT works on words and phrases (or OR of them): "
+                    "write the exclusion without NOT",
+                    self.peek().start,
+                )
             excluded = self.parse_primary()
             for part in (node, excluded):
                 self.require_positional(part, "EXCEPT")
@@ -273,15 +280,15 @@ class _Parser:
         closing = self.peek()
         if closing.kind != ")":
             line, column = line_column(self.source, opener.start)
-            raise self.error(f"missing ')' to close {what} opened at {line}:{column}",
-                             closing.start)  # fmt: skip
+            raise self.error(
+                f"missing ')' to close {what} opened at {line}:{column}", closing.start
+            )
         return self.take()
 
     def parse_near(self) -> Node:
         op = self.take()
         if self.peek().kind != "(":
-            raise self.error("NEAR needs '(' right after it, e.g. NEAR/5(бытовое, насилие)",
-                             op.end)  # fmt: skip
+            raise self.error("NEAR needs '(' right after it, e.g. NEAR/5(бытовое, насилие)", op.end)
         self.take()
         items = [self.parse_or()]
         while self.peek().kind == ",":
@@ -333,8 +340,11 @@ def _words(source: str, raw: str, start: int) -> list[Word]:
     star = body.find("*")
     if star >= 0:
         if star != len(body) - 1:
-            raise QueryError("'*' is only allowed at the end of a word", source,
-                             start + (len(raw) - len(body)) + star)  # fmt: skip
+            raise QueryError(
+                "'*' is only allowed at the end of a word",
+                source,
+                start + (len(raw) - len(body)) + star,
+            )
         if kind == "exact":
             raise QueryError("a word cannot be both =exact and a prefix*", source, start)
         kind, body = "prefix", body[:-1]
@@ -343,11 +353,14 @@ def _words(source: str, raw: str, start: int) -> list[Word]:
     if not parts:
         raise QueryError(f"nothing to search for in {raw!r}", source, start)
     if kind != "stem" and len(parts) > 1:
-        raise QueryError(f"{'a prefix*' if kind == 'prefix' else 'an =exact'} word must be one "
-                         "word without hyphens or punctuation", source, start)  # fmt: skip
+        raise QueryError(
+            f"{'a prefix*' if kind == 'prefix' else 'an =exact'} word must be one "
+            "word without hyphens or punctuation",
+            source,
+            start,
+        )
     if kind == "prefix" and len(parts[0]) < MIN_PREFIX:
-        raise QueryError(f"a prefix needs at least {MIN_PREFIX} letters before '*'",
-                         source, start)  # fmt: skip
+        raise QueryError(f"a prefix needs at least {MIN_PREFIX} letters before '*'", source, start)
     if kind != "stem":
         return [Word(kind, parts[0], (), start, end)]
     return [Word("stem", part, analyse(part), start, end) for part in parts]
