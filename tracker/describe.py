@@ -25,8 +25,12 @@ def describe_change(event_type: str, old: Any, new: Any, author: str | None = No
         return f"{event_type} goal {goal}"
     if event_type == "health_changed":
         return f"source health {_get(old, 'health')} → {_get(new, 'health')}"
+    if event_type == "triage_changed":
+        return (f"triage {_get(new, 'goal')}: {_get(old, 'triage')} → {_get(new, 'triage')}"
+                + (f" (by {author})" if author else ""))
     if event_type == "stage_changed" or event_type in MILESTONE_STAGES:
-        return f"{_get(old, 'stage')} → {_get(new, 'stage')} ({_get(new, 'status_raw')})"
+        raw = _get(new, "status_raw")
+        return f"{_get(old, 'stage')} → {_get(new, 'stage')}" + (f" ({raw})" if raw else "")
     if event_type == "deadline_changed":
         return f"deadline {old or 'none'} → {new or 'none'}"
     if event_type == "counters_changed" and isinstance(new, Mapping):

@@ -67,6 +67,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "matched",
     "unmatched",
     "assessment_changed",
+    "triage_changed",
 )
 
 

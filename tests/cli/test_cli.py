@@ -184,12 +184,18 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
 def test_demo_runs_the_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["demo", "--dir", str(tmp_path / "demo")], capsys)
     assert code == 0
-    assert "round 2" in out and "9 events" in out
+    assert "round 2" in out and "synthetic demo data" in out
     code, out, _ = run(["--home", str(tmp_path / "demo"), "events", "--json"], capsys)
     events = json.loads(out)
-    assert sorted(e["type"] for e in events) == [
+    assert sorted(e["type"] for e in events if e["type"] != "matched") == [
         "counters_changed", "deadline_changed", "new", "new", "new", "new", "new",
         "stage_changed", "stage_changed"]
+    # The demo matches against the default goals: both women's-rights drafts and the
+    # archival-affairs / unlawful-content bill are found, the energy tariffs are not.
+    matched = {(e["external_id"], e["new"]["goal"]) for e in events if e["type"] == "matched"}
+    assert {("16000300", "domestic-violence"), ("16000410", "domestic-violence"),
+            ("16000220", "sogi")} <= matched
+    assert not any(doc == "16000250" for doc, _ in matched)
     deadline = next(e for e in events if e["type"] == "deadline_changed")
     assert (deadline["old"], deadline["new"]) == ("2026-11-16", "2026-11-23")
 
@@ -219,3 +225,10 @@ def test_sources_check_live(tmp_path: Path, replay: ReplayServer,
 def test_sources_check_needs_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["--home", str(tmp_path / "home"), "sources", "check"], capsys)
     assert code == 2 and "--live" in err
+
+
+def test_demo_headless_mounts_the_dashboard(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["demo", "--dir", str(tmp_path / "demo"), "--headless"], capsys)
+    assert code == 0, err
+    assert "round 2" in out
