@@ -3,14 +3,22 @@
 Per-host pacing, robots.txt (RFC 9309 via Protego) with explicit per-source overrides,
 retries with exponential back-off on network errors, 429 and 5xx (honouring Retry-After),
 no retry on other 4xx, conditional requests (ETag / Last-Modified → 304 = unchanged),
-a response size cap, manual redirects (each hop is checked against robots.txt), TLS always
-verified (with an optional extra CA bundle per host), HTTP/SOCKS proxy, and charset
-detection. Every response, including 304s and errors, is archived and logged.
+a response size cap (an announced Content-Length over it is refused before the body is
+read), a deadline per exchange (a server that trickles its body cannot hold a run forever),
+manual redirects (each hop is checked against robots.txt; a hop to another host is noted),
+TLS always verified (with an optional extra CA bundle per host; a rejected certificate is
+not retried), HTTP/SOCKS proxy, and
+charset detection that never turns a page into mojibake silently: a UTF-8 body under a
+wrong single-byte label is read as UTF-8, and a body that is not valid in its declared
+multi-byte charset fails the fetch. An empty 2xx body is an error, not an empty page.
+Every response, including 304s and errors, is archived and logged.
 """
 
 from __future__ import annotations
 
+import codecs
 import email.utils
+import functools
 import json
 import re
 import ssl
@@ -34,6 +42,16 @@ from tracker.streaming import StreamedBody, open_stream
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
 _MAX_REDIRECTS = 5
+#: The deadline of one exchange (connection to last body byte) is this many read timeouts,
+#: and at least ``_MIN_DURATION`` seconds (a 20 MB page at ~70 KB/s with the defaults).
+_DURATION_FACTOR = 10
+_MIN_DURATION = 60.0
+#: A body declared UTF-8 (or undeclared) with more invalid bytes than this share of its
+#: non-ASCII bytes is in another encoding: failing beats storing replacement characters.
+_MAX_INVALID_SHARE = 0.05
+_MIN_INVALID_BYTES = 4
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 class ValidatorSource(Protocol):
@@ -76,6 +94,8 @@ class FetchStats:
     log: list[FetchEntry] = field(default_factory=list)
     #: url → (etag, last_modified, sha256): saved by the runner only when the run succeeds.
     new_validators: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
+    #: (from, to) of every redirect that left the host: the runner reports them.
+    host_redirects: list[tuple[str, str]] = field(default_factory=list)
 
 
 def utcnow_iso() -> str:
@@ -83,22 +103,62 @@ def utcnow_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def decode_body(body: bytes, content_type: str | None) -> str:
-    """Charset from the Content-Type header, then <meta> / XML declaration, then UTF-8."""
-    charset = None
+def declared_charset(body: bytes, content_type: str | None) -> str | None:
+    """The charset the response declares: Content-Type, else <meta> / XML declaration."""
     if content_type:
         header = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", content_type, re.I)
         if header:
-            charset = header.group(1)
-    if charset is None:
-        head = body[:4096]
-        declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-        if declared:
-            charset = declared.group(1).decode("ascii")
+            return header.group(1)
+    head = body[:4096]
+    declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    return declared.group(1).decode("ascii") if declared else None
+
+
+def _codec(name: str | None) -> str:
+    """Python's codec name for a charset label; UTF-8 for none or an unknown one."""
     try:
-        return body.decode(charset or "utf-8", errors="replace")
+        return codecs.lookup(name or "utf-8").name
     except LookupError:  # an unknown charset name on a hostile page: fall back to UTF-8
-        return body.decode("utf-8", errors="replace")
+        return "utf-8"
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def body_codec(body: bytes, content_type: str | None) -> str:
+    """The codec to read ``body`` with: a BOM, then the declared charset, then UTF-8 — except
+    that a body with non-ASCII bytes that is valid UTF-8 is UTF-8 whatever a single-byte
+    label says (a cp1251 or Latin-1 page is practically never valid UTF-8, while servers
+    often mislabel UTF-8 pages with their default charset)."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec
+    codec = _codec(declared_charset(body, content_type))
+    if codec != "utf-8" and not codec.startswith(("utf-16", "utf-32")) \
+            and not body.isascii() and _is_utf8(body):
+        return "utf-8"
+    return codec
+
+
+def decode_body(body: bytes, content_type: str | None) -> str:
+    """Text of a body (see ``body_codec``); undecodable bytes become U+FFFD."""
+    return body.decode(body_codec(body, content_type), errors="replace")
+
+
+def undecodable_share(body: bytes, codec: str) -> tuple[int, float]:
+    """(invalid bytes, their share of the non-ASCII bytes) when reading ``body`` as UTF-8;
+    (0, 0.0) for any other codec (single-byte codecs decode every byte)."""
+    if codec not in ("utf-8", "utf-8-sig") or _is_utf8(body):
+        return 0, 0.0
+    non_ascii = len(body) - len(body.decode("ascii", errors="ignore"))
+    valid = len(body.decode("utf-8", errors="ignore").encode("utf-8"))
+    invalid = len(body) - valid
+    return invalid, invalid / max(1, non_ascii)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -127,8 +187,15 @@ class Fetcher:
         *,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        max_duration: float | None = None,
+        max_stream_duration: float = 3600.0,
     ) -> None:
         self.settings = settings
+        #: Deadline of one exchange in seconds, from the request to the last body byte.
+        self.max_duration = max_duration if max_duration is not None else max(
+            _MIN_DURATION, _DURATION_FACTOR * settings.timeout)
+        #: Deadline of one streamed download (the ~360 MB UHRI export needs ~100 KB/s).
+        self.max_stream_duration = max_stream_duration
         self.archive = archive
         self.validators = validators
         self.sleep = sleep
@@ -174,17 +241,20 @@ class Fetcher:
                 current, request_headers, overridden
             )
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
-                current = urljoin(current, resp_headers["location"])
+                target = urljoin(current, resp_headers["location"])
+                if urlsplit(target).netloc != urlsplit(current).netloc:
+                    self.stats.host_redirects.append((current, target))
+                current = target
                 continue
             if status == 304:
                 return FetchResult(current, status, None, sha, True, resp_headers)
             if status >= 400:
                 raise FetchError(f"HTTP {status}", url=current, status=status)
+            text = _page_text(body, resp_headers, current, status)
             etag = resp_headers.get("etag")
             last_modified = resp_headers.get("last-modified")
             if etag or last_modified:
                 self.stats.new_validators[current] = (etag, last_modified, sha)
-            text = decode_body(body, resp_headers.get("content-type"))
             return FetchResult(current, status, text, sha, False, resp_headers)
         raise FetchError(f"more than {_MAX_REDIRECTS} redirects", url=url)
 
@@ -197,16 +267,20 @@ class Fetcher:
         allow_paths: tuple[str, ...] = (),
     ) -> FetchResult:
         """POST a JSON body (GraphQL and similar read-only APIs): robots, pacing, retries,
-        size cap and archiving as for GET; no conditional request, no redirect."""
+        size cap, deadline and archiving as for GET; no conditional request, and a redirect
+        is an error naming its target (re-sending a POST elsewhere is never safe)."""
         overridden = self._check_robots(url, allow_paths)
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         request_headers = {"Content-Type": "application/json", **(headers or {})}
         status, resp_headers, content, sha = self._send_with_retries(
             url, request_headers, overridden, method="POST", body=body
         )
+        if 300 <= status < 400 and "location" in resp_headers:
+            raise FetchError(f"HTTP {status} to {urljoin(url, resp_headers['location'])} "
+                             "(a POST follows no redirect)", url=url, status=status)
         if status >= 300:
             raise FetchError(f"HTTP {status}", url=url, status=status)
-        text = decode_body(content, resp_headers.get("content-type"))
+        text = _page_text(content, resp_headers, url, status)
         return FetchResult(url, status, text, sha, False, resp_headers)
 
     def stream(
@@ -234,11 +308,12 @@ class Fetcher:
         with self._client_for(netloc).stream("GET", url, headers=dict(headers)) as response:
             yield response
 
-    def record_exchange(self, url: str, status: int, sha: str | None, size: int,
-                        overridden: bool) -> None:
+    def record_exchange(self, url: str, status: int | None, sha: str | None, size: int,
+                        overridden: bool, error: str | None = None) -> None:
         """Log an exchange made outside `get` (streams) and count its bytes."""
         self.stats.bytes += size
-        self.stats.log.append(FetchEntry(url, status, sha, utcnow_iso(), size, overridden))
+        self.stats.log.append(
+            FetchEntry(url, status, sha, utcnow_iso(), size, overridden, error))
 
     def close(self) -> None:
         """Close every open connection."""
@@ -275,7 +350,8 @@ class Fetcher:
             status, headers, body, _ = self._send_with_retries(url, {}, False)
         except FetchError as exc:
             # RFC 9309 §2.3.1.4: unreachable robots.txt → assume complete disallow.
-            raise FetchError(f"robots.txt unreachable, not crawling: {exc}", url=url) from exc
+            why = str(exc).removesuffix(f" ({exc.url})")
+            raise FetchError(f"robots.txt unreachable, not crawling: {why}", url=url) from exc
         if 400 <= status < 500:
             return None
         if status >= 300:
@@ -289,14 +365,7 @@ class Fetcher:
         legacy = host in self.settings.legacy_tls_hosts
         key = host if host in self.settings.ca_bundles or legacy else ""
         if key not in self._clients:
-            context = ssl.create_default_context(cafile=certifi.where())
-            if legacy:
-                # Accept the legacy key sizes this host offers; verification stays on.
-                context.set_ciphers("DEFAULT:@SECLEVEL=1")
-            if key in self.settings.ca_bundles:
-                # Extra intermediate(s) for a host that serves an incomplete chain
-                # (old.adilet.zan.kz): verification stays on, we only add trust anchors.
-                context.load_verify_locations(cafile=self.settings.ca_bundles[key])
+            context = _tls_context(legacy, self.settings.ca_bundles.get(key))
             self._clients[key] = httpx.Client(
                 verify=context,
                 proxy=self.settings.proxy,
@@ -330,11 +399,14 @@ class Fetcher:
             last = attempt == attempts - 1
             self._pace(host)
             try:
-                status, resp_headers, content = self._send_once(host, url, headers, method, body)
+                status, resp_headers, content = self._send_once(
+                    host, url, headers, method, body, overridden)
             except httpx.TransportError as exc:
                 self.stats.log.append(
                     FetchEntry(url, None, None, utcnow_iso(), 0, overridden, repr(exc))
                 )
+                if certificate_rejected(exc):
+                    raise FetchError(certificate_message(exc), url=url) from exc
                 if last:
                     raise FetchError(f"network error: {exc!r}", url=url) from exc
                 self.sleep(self.settings.backoff * 2**attempt)
@@ -361,24 +433,86 @@ class Fetcher:
         raise AssertionError("unreachable")
 
     def _send_once(
-        self, host: str, url: str, headers: Mapping[str, str], method: str, body: bytes | None
+        self, host: str, url: str, headers: Mapping[str, str], method: str, body: bytes | None,
+        overridden: bool,
     ) -> tuple[int, dict[str, str], bytes]:
         client = self._client_for(host)
         self.stats.requests += 1
+        deadline = time.monotonic() + self.max_duration
         with client.stream(method, url, headers=dict(headers), content=body) as response:
+            status = response.status_code
             chunks: list[bytes] = []
             size = 0
+
+            def refuse(why: str) -> FetchError:
+                # Refused mid-exchange: nothing archived, but the exchange is logged.
+                self.stats.bytes += size
+                self.stats.log.append(
+                    FetchEntry(url, status, None, utcnow_iso(), size, overridden, why))
+                return FetchError(why, url=url, status=status)
+
+            announced = response.headers.get("content-length", "")
+            if announced.isdigit() and int(announced) > self.settings.max_bytes:
+                raise refuse(f"response larger than max_bytes = {self.settings.max_bytes} "
+                             f"(Content-Length: {announced}); not downloaded")
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > self.settings.max_bytes:
-                    self.stats.bytes += size
-                    raise FetchError(
-                        f"response larger than max_bytes = {self.settings.max_bytes}", url=url
-                    )
+                    raise refuse(f"response larger than max_bytes = {self.settings.max_bytes}")
+                if time.monotonic() > deadline:
+                    raise refuse(f"response took longer than {self.max_duration:g} s "
+                                 f"({size} bytes read): the server trickles its body")
                 chunks.append(chunk)
             self.stats.bytes += size
             resp_headers = {k.lower(): v for k, v in response.headers.items()}
-            return response.status_code, resp_headers, b"".join(chunks)
+            return status, resp_headers, b"".join(chunks)
+
+
+def certificate_rejected(exc: BaseException) -> bool:
+    """True when a transport error is a failed certificate verification: retrying cannot
+    help (the same certificate comes back), so the fetcher does not."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def certificate_message(exc: BaseException) -> str:
+    """The error of a rejected certificate, with what a user can do about it."""
+    return (f"TLS certificate rejected, not retried: {exc!r} (an incomplete chain can be "
+            "completed with [fetch] ca_bundles; anything else is the site's to fix)")
+
+
+@functools.lru_cache(maxsize=32)
+def _tls_context(legacy: bool, extra_ca: str | None) -> ssl.SSLContext:
+    """A verifying client context (built once per process: loading the CA bundle costs
+    ~0.15 s of CPU, and every scheduled job opens a fetcher)."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if legacy:
+        # Accept the legacy key sizes this host offers; verification stays on.
+        context.set_ciphers("DEFAULT:@SECLEVEL=1")
+    if extra_ca:
+        # Extra intermediate(s) for a host that serves an incomplete chain
+        # (old.adilet.zan.kz): verification stays on, we only add trust anchors.
+        context.load_verify_locations(cafile=extra_ca)
+    return context
+
+
+def _page_text(body: bytes, headers: Mapping[str, str], url: str, status: int) -> str:
+    """The text of a 2xx page; FetchError for an empty body or one not in its charset."""
+    if not body or body.isspace():
+        raise FetchError(f"HTTP {status} with an empty body", url=url, status=status)
+    content_type = headers.get("content-type")
+    codec = body_codec(body, content_type)
+    invalid, share = undecodable_share(body, codec)
+    if invalid >= _MIN_INVALID_BYTES and share > _MAX_INVALID_SHARE:
+        declared = declared_charset(body, content_type) or "no charset (UTF-8 assumed)"
+        raise FetchError(
+            f"body is not valid UTF-8 ({invalid} invalid bytes; declared: {declared}): "
+            "the server mislabels a legacy encoding", url=url, status=status)
+    return body.decode(codec, errors="replace")
 
 
 class BoundFetcher:

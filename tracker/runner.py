@@ -76,10 +76,17 @@ def run_source(
         log.exception("source %s crashed", key)
         errors.append(f"unexpected {type(exc).__name__}: {exc}")
     stats = fetcher.reset_stats()
+    warnings = list(source.warnings)
+    redirects = [f"{origin} redirected to another host: {target}"
+                 for origin, target in dict.fromkeys(stats.host_redirects)]
+    warnings += redirects
+    if errors and redirects:
+        # The error may name a page nobody configured, or none: say how the run got there.
+        errors[0] = f"{errors[0]} (note: {redirects[0]})"
     ok = not errors
     result = store.finish_run(
         run_id, key, records, stats, ok=ok, not_modified=source.pages_not_modified,
-        errors=errors, warnings=source.warnings,
+        errors=errors, warnings=warnings,
     )
     if goals is not None and result.changed:
         # Matching follows in its own transaction: the run's data is already safe, and a
@@ -91,5 +98,5 @@ def run_source(
         inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
         events=result.events, requests=stats.requests, bytes=stats.bytes,
         not_modified=source.pages_not_modified, errors=tuple(errors),
-        warnings=tuple(source.warnings),
+        warnings=tuple(warnings),
     )

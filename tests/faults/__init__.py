@@ -1,0 +1,1 @@
+"""Fault matrix: every coded source against a local server that injects each fault."""
