@@ -6,16 +6,19 @@
 - ``synthetic_cards``: legalacts-like cards with realistic Russian titles (a few of them on
   the default goals' topics, so the matcher has real work), deterministic from a seed.
 - ``run_measured``: run a child process and return wall time, CPU time (user + system of
-  the child and of everything it waited for) and peak RSS, from ``os.wait4``.
+  the child and of everything it waited for) and peak RSS, from ``os.wait4`` in the small
+  helper bench/_measure.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import signal
 import subprocess
+import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -163,6 +166,10 @@ class CountingServer(ReplayServer):
         finally:
             handler.wfile = raw
 
+    def __enter__(self) -> CountingServer:
+        self.start()
+        return self
+
     def mark(self) -> tuple[int, int]:
         """(requests so far, bytes so far): take one before and one after a cycle."""
         return len(self.log), self.bytes_sent
@@ -191,27 +198,32 @@ class Measured:
 
 def run_measured(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path,
                  timeout: float) -> Measured:
-    """Run ``argv`` and measure it with os.wait4 (rusage of that child and its children).
-    Output goes to files (not pipes) so the child never blocks on a full pipe."""
+    """Run ``argv`` through bench/_measure.py (a small process that forks it and reads its
+    rusage with os.wait4: CPU of the command and of everything it waited for, and its own
+    peak RSS). Output goes to files (not pipes) so the child never blocks on a full pipe;
+    a child still running after ``timeout`` seconds is killed (with its helper)."""
     out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    result_path = cwd / "measure.json"
+    result_path.unlink(missing_ok=True)
+    helper = [sys.executable, "-I", str(Path(__file__).with_name("_measure.py")),
+              str(result_path), "--", *argv]
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), env=dict(env), cwd=cwd, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL)
-        killer = threading.Timer(timeout, proc.kill)  # bounded: a hung child is killed
-        killer.daemon = True
-        killer.start()
+        proc = subprocess.Popen(helper, env=dict(env), cwd=cwd, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the helper's own session: it and the tool
+            proc.wait()
+    try:
+        result = json.loads(result_path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        result = {"wall": timeout, "cpu": float("nan"), "maxrss_kib": 0, "returncode": -9}
     return Measured(
-        wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
-        returncode=proc.returncode,
+        wall=result["wall"],
+        cpu=result["cpu"],
+        rss_mib=result["maxrss_kib"] / 1024,  # KiB on Linux
+        returncode=result["returncode"],
         stdout=out_path.read_text("utf-8", errors="replace"),
         stderr=err_path.read_text("utf-8", errors="replace"),
     )

@@ -16,7 +16,6 @@ once. Kazakhstan is not a member: it can only accede on invitation (invited 2020
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -24,6 +23,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from sources._json import loads
 from sources.base import Source
 from tracker.errors import ConfigError, FetchError, LayoutChanged
 from tracker.models import Record
@@ -119,8 +119,8 @@ def parse_signatures(
     """The signatures JSON → one record per state or organisation, plus one per watched
     state that has no row (``invited`` or ``not_party``)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = loads(text)
+    except ValueError as exc:  # not JSON, nested too deeply, a 5,000-digit number
         raise LayoutChanged("JSON", url, str(exc)) from None
     if not isinstance(data, list) or len(data) != 3 or not all(isinstance(b, list) for b in data):
         raise LayoutChanged("[members], [non-members], [organisations]", url)

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
+from sources._guards import join_url, split_url
 from sources.base import Source
-from tracker.errors import ConfigError, LayoutChanged, SourceError
+from tracker.errors import ConfigError, LayoutChanged, SourceError, UsageError
 from tracker.models import STAGES, Record
 
 #: The record fields a config may extract from an item, and where each one goes.
@@ -152,7 +153,9 @@ def parse_page_url(configured: str, given: str) -> str:
     ``url`` option itself."""
     if not given:
         return configured
-    parts = urlsplit(given)
+    parts = split_url(given)
+    if parts is None:
+        raise UsageError(f"--url: not a URL: {given!r}")
     if not urlsplit(configured).scheme and parts.path in ("", "/") and not parts.query:
         return resolve_url(configured, given) or given
     return given
@@ -176,11 +179,14 @@ def parse_date(value: str | None, date_format: str | None, where: str, url: str)
         except ValueError:
             try:
                 when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 raise LayoutChanged(where, url, f"date {value!r} is neither ISO 8601 nor RFC "
                                     "822 (set date_format)") from None
     if when.tzinfo is not None:
-        when = when.astimezone(KZ_TIME)
+        try:
+            when = when.astimezone(KZ_TIME)
+        except OverflowError:  # 9999-12-31 west of UTC+5, 0001-01-01 east of it
+            raise LayoutChanged(where, url, f"date {value!r} is out of range") from None
     return when.date().isoformat()
 
 
@@ -202,7 +208,8 @@ def make_record(
     if not title:
         raise LayoutChanged(where["title"], page_url, "an item has no title")
     href = values.get("url")
-    item_url = urljoin(page_url, href) if href else None
+    # A link urllib refuses (an unbalanced "[" in its host) is kept as written.
+    item_url = (join_url(page_url, href) or href) if href else None
     external_id = (values.get("id") or item_url
                    or hashlib.sha256(title.encode("utf-8")).hexdigest())
     status = values.get("status")

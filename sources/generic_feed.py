@@ -48,7 +48,8 @@ FEED_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 #: What a LayoutChanged names when a feed's frame is missing.
 FEED_ANCHOR = "rss > channel > item | feed > entry"
-_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+#: BOMs and white space (in any order: pages get concatenated) before the declaration.
+_XML_DECLARATION = re.compile(r"^[\ufeff\s]*<\?xml[^>]*\?>")
 _ATTRIBUTE = re.compile(r"^(?P<tag>[A-Za-z_][\w.-]*)?@(?P<attr>[A-Za-z_][\w:.-]*)$")
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 #: A namespace prefix in a configured element name ("dc:creator"): matching is by local name.
@@ -131,7 +132,7 @@ def feed_entries(text: str, url: str) -> tuple[str, list[Any]]:
     try:
         root = etree.fromstring(_XML_DECLARATION.sub("", text, count=1).lstrip("\ufeff"),
                                 _parser())
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, ValueError) as exc:  # ValueError: str lxml refuses
         raise LayoutChanged(FEED_ANCHOR, url, f"not well-formed XML: {exc}") from None
     kind = local(root)
     if kind == "rss":

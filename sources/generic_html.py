@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 import soupsieve
 from bs4 import BeautifulSoup, Tag
 
+from sources._guards import join_url, refuse_nesting
 from sources.base import soup_of, text_of
 from sources.generic import (
     COMMON_OPTIONS,
@@ -34,6 +34,8 @@ from sources.generic import (
 from tracker.errors import ConfigError, LayoutChanged
 from tracker.models import Record
 
+#: How many items an item may sit inside (see parse_html).
+MAX_ITEM_NESTING = 8
 #: ``selector@attribute``: the last ``@`` followed by an attribute name splits the two.
 _ATTRIBUTE = re.compile(r"^(?P<css>.*)@(?P<attr>[A-Za-z_][\w:.-]*)$", re.DOTALL)
 
@@ -123,6 +125,10 @@ def parse_html(name: str, spec: HtmlSpec, text: str, url: str, *, first: bool = 
     soup: BeautifulSoup = soup_of(text)
     assert spec.item.css is not None
     items = spec.item.css.select(soup)
+    # A selector may fairly match nested entries (lists in lists); deeper nesting is broken
+    # or hostile markup, and every field lookup would walk all the items below (quadratic:
+    # 46 s for 54 KB of nested items).
+    refuse_nesting(items, spec.item.raw, url, limit=MAX_ITEM_NESTING)
     if not items:
         if first and not spec.common.may_be_empty:
             raise LayoutChanged(spec.item.raw, url, "no item on the page")
@@ -136,7 +142,7 @@ def parse_html(name: str, spec: HtmlSpec, text: str, url: str, *, first: bool = 
     next_url = None
     if spec.next is not None:
         href = spec.next.value(soup)
-        next_url = urljoin(url, href) if href else None
+        next_url = join_url(url, href) if href else None
     return records, next_url
 
 

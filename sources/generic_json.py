@@ -9,12 +9,12 @@ See docs/config-sources.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sources._json import loads
 from sources.generic import (
     COMMON_OPTIONS,
     CommonSpec,
@@ -135,7 +135,7 @@ def parse_json(name: str, spec: JsonSpec, text: str, url: str, *, first: bool = 
     the first page, is LayoutChanged naming the path (unless ``may_be_empty``)."""
     where_items = spec.items or "(top level)"
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError as exc:
         raise LayoutChanged(where_items, url, f"the response is not JSON ({exc})") from None
     items = lookup(data, spec.items_path)

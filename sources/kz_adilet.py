@@ -20,10 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from sources._guards import join_url, refuse_nesting, split_url
 from sources.base import Source, select_many, select_one, soup_of, text_of
 from tracker.errors import ConfigError, FetchError, LayoutChanged, NoContent, UsageError
 from tracker.models import STAGES, Record
@@ -66,6 +67,8 @@ DEFAULT_LANGUAGES = ("rus", "kaz")
 LANGUAGES: Mapping[str, str] = {"rus": "ru", "kaz": "kk", "eng": "en"}
 NEW_HOSTS = frozenset({"adilet.zan.kz", "www.adilet.zan.kz"})
 PAGESIZE = 50
+#: How many rows of table#ethernatable a row may sit inside (see _table_rows).
+MAX_ROW_NESTING = 8
 
 SERP = "div.serp > div.post_holder"
 RESULT_LINK = "h4.post_header > a[href]"
@@ -85,7 +88,12 @@ _KK_DATE = re.compile(r"(\d{4})\s+жылғы\s+(\d{1,2})\s+([^\W\d_]+)", re.IGNO
 _RU_MONTHS = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
 # Kazakh month names carry case endings in prose («қазандағы», «сәуірдегі»): match the stem.
 _KK_MONTHS = "қаңтар ақпан наурыз сәуір мамыр маусым шілде тамыз қыркүйек қазан қараша желтоқсан"
-_RSS_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<rss\b", re.DOTALL)
+# Each comment is an atomic group: with a backtracking ``.*?`` a page starting with 30 empty
+# comments took 2**30 steps to refuse.
+_RSS_START = re.compile(r"\s*(?:<\?xml[^>]*>\s*)?(?:(?><!--.*?-->)\s*)*<rss\b", re.DOTALL)
+# ``[^<>]*``, not ``[^>]*``: each scan stops at the next tag, so a page of unclosed
+# ``<div `` tags is read in linear time (it was quadratic: 72 s for 100 KB).
+_SPA_ROOT = re.compile(r"<div[^<>]*\bid\s*=\s*[\"']root[\"']")
 # Kazakhstan has used a single time zone, UTC+5, since 2024 (SOURCES.md §7, marked [guess]).
 _KZ_TIME = timezone(timedelta(hours=5))
 
@@ -129,7 +137,7 @@ def detect_spa_shell(html: str, url: str) -> None:
     """Raise NoContent for the new host's React shell (``div#root``, SEO marker or noscript,
     and no ``<article>``): a page without content, not an empty act."""
     lowered = html.lower()
-    has_root = re.search(r"<div[^>]*\bid\s*=\s*[\"']root[\"']", lowered) is not None
+    has_root = _SPA_ROOT.search(lowered) is not None
     marker = "<!--seo_body-->" in lowered or "<noscript" in lowered
     if has_root and marker and "<article" not in lowered:
         raise NoContent(url, "adilet.zan.kz JavaScript shell without act text")
@@ -137,11 +145,13 @@ def detect_spa_shell(html: str, url: str) -> None:
 
 def _doc_link(href: str, base: str) -> tuple[str, str, str | None, str] | None:
     """(act URL, NGR, language, sub-page) of a link to ``/{lang}/docs/{NGR}[/sub]``, else None."""
-    parts = urlsplit(urljoin(base, href))
-    m = _DOC_PATH.search(parts.path)
-    if m is None:
+    joined = join_url(base, href)
+    parts = split_url(joined) if joined is not None else None
+    m = _DOC_PATH.search(parts.path) if parts is not None else None
+    if parts is None or m is None:
         return None
-    lang = m.group(1) or urlsplit(base).path.strip("/").split("/", 1)[0]
+    page = split_url(base)
+    lang = m.group(1) or (page.path if page else "").strip("/").split("/", 1)[0]
     act_path = parts.path[: m.start(3)] if m.group(3) else parts.path
     act_url = f"{parts.scheme}://{parts.netloc}{act_path}" if parts.netloc else act_path
     return act_url, m.group(2), LANGUAGES.get(lang), (m.group(3) or "").strip("/")
@@ -161,7 +171,9 @@ def _hit_count(soup: BeautifulSoup) -> int | None:
     for node in soup.select(HIT_COUNT):
         m = _HITS.search(text_of(node))
         if m:
-            return int(re.sub(r"\s", "", m.group(1)))
+            digits = re.sub(r"\s", "", m.group(1))
+            # A run longer than any hit count is no count (int() refuses 4,300 digits).
+            return int(digits) if len(digits) <= 18 else None
     return None
 
 
@@ -182,6 +194,7 @@ def parse_search_results(
     detect_spa_shell(html, url)
     soup = soup_of(html)
     holders = soup.select(SERP)
+    refuse_nesting(holders, SERP, url)  # results are siblings: nested ones are broken markup
     if not holders:
         hits = _hit_count(soup)
         if hits == 0:
@@ -256,14 +269,19 @@ def parse_rss(xml: str, url: str) -> list[Record]:
 def _rfc822_date(value: str | None) -> str | None:
     try:
         when = parsedate_to_datetime((value or "").strip())
-    except (TypeError, ValueError):
+        local = when.astimezone(_KZ_TIME) if when.tzinfo else when
+    except (TypeError, ValueError, OverflowError):  # Overflow: a day or year past datetime's
         return None
-    return (when.astimezone(_KZ_TIME) if when.tzinfo else when).date().isoformat()
+    return local.date().isoformat()
 
 
 def _table_rows(html: str, url: str) -> list[Tag]:
     detect_spa_shell(html, url)
-    return select_many(soup_of(html), TABLE_ROWS, url)
+    rows = select_many(soup_of(html), TABLE_ROWS, url)
+    # Rows inside rows are read again at every level (300 nested tables: 9 s); a few levels
+    # are tolerated, the synthetic shape of these pages being unverified.
+    refuse_nesting(rows, TABLE_ROWS, url, limit=MAX_ROW_NESTING)
+    return rows
 
 
 def parse_info(html: str, url: str) -> dict[str, str]:
@@ -345,7 +363,10 @@ class KzAdilet(Source):
     def parse(cls, text: str, url: str) -> list[Record]:
         """Dispatch on the URL (then the content): search page, RSS feed or act page."""
         detect_spa_shell(text, url)
-        path = unquote(urlsplit(url).path)
+        parts = split_url(url)
+        if parts is None:
+            raise UsageError(f"--url: not a URL: {url!r}")
+        path = unquote(parts.path)
         if path.endswith("/docs/rss") or "rss=true" in path or _RSS_START.match(text):
             return parse_rss(text, url)
         if "/search/docs" in path:

@@ -31,11 +31,12 @@ from datetime import date, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import soupsieve
 from lxml import etree
 
+from sources._guards import join_url, refuse_nesting
 from sources.base import Source, select_many, soup_of, text_of
 from tracker.errors import ConfigError, LayoutChanged
 from tracker.models import STAGES, Record
@@ -56,6 +57,8 @@ LIST_SELECTORS: Mapping[str, str] = {"link": "h3 > a[href]", "date": "h5"}
 #: case forms Kazakh grammar gives the word (Заңына, Заңдарға) — an inference, not a sighting.
 SIGNATURE_PATTERNS: tuple[str, ...] = (r"подписал\s+закон", r"заң\w*\s+қол\s+қойды")
 LEGAL_ACT_STAGE = "signed"
+#: How many list entries (title links, dates) an entry may sit inside (see parse_legal_acts).
+MAX_NESTING = 8
 
 _RU_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
               "сентября", "октября", "ноября", "декабря")
@@ -135,15 +138,23 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: How far before and after a «…» span the law reference is looked for. «Закон Республики
+#: Казахстан от 30 декабря 2025 года № 250-VIII» is 61 characters; a bounded window keeps a
+#: hostile title of many «» spans linear (searching the whole prefix was quadratic: 108 s for
+#: a 160 KB title).
+_LAW_WINDOW = 200
+
+
 def law_titles(text: str) -> list[str]:
     """Titles inside «…» that follow «Закон …» (ru) or precede «… Заңына» (kk), in order."""
-    titles = []
+    titles: dict[str, None] = {}  # ordered, with constant-time membership
     for start, end in quoted_spans(text):
-        if _RU_LAW_BEFORE.search(text[:start]) or _KK_LAW_AFTER.match(text[end:]):
+        before = text[max(0, start - _LAW_WINDOW):start]
+        if _RU_LAW_BEFORE.search(before) or _KK_LAW_AFTER.match(text[end:end + _LAW_WINDOW]):
             title = clean(text[start + 1:end - 1])
-            if title and title not in titles:
-                titles.append(title)
-    return titles
+            if title:
+                titles.setdefault(title)
+    return list(titles)
 
 
 @dataclass(frozen=True)
@@ -210,7 +221,7 @@ def parse_rss(xml: str, url: str, rules: Rules | None = None) -> list[Record]:
     records = []
     for item in items:
         link = clean(_text(item, RSS_FIELDS["link"]))
-        absolute = urljoin(url, link) if link else ""
+        absolute = (join_url(url, link) or "") if link else ""
         if not absolute.startswith(("http://", "https://")) or external_id(absolute) is None:
             continue
         description = _text(item, RSS_FIELDS["description"])
@@ -233,9 +244,10 @@ def _text(item: Any, tag: str) -> str:
 def _rfc822_date(value: str) -> str | None:
     try:
         when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError):
+        local = when.astimezone(_KZ_TIME) if when.tzinfo else when
+    except (TypeError, ValueError, OverflowError):  # Overflow: a day or year past datetime's
         return None
-    return (when.astimezone(_KZ_TIME) if when.tzinfo else when).date().isoformat()
+    return local.date().isoformat()
 
 
 def parse_legal_acts(html: str, url: str, selectors: Mapping[str, str] = LIST_SELECTORS,
@@ -247,14 +259,18 @@ def parse_legal_acts(html: str, url: str, selectors: Mapping[str, str] = LIST_SE
     soup = soup_of(html)
     links = select_many(soup, selectors["link"], url)
     dates = soup.select(selectors["date"]) if selectors["date"] else []
+    # Titles and dates nested inside each other are broken or hostile markup; reading the
+    # text of each would be quadratic (48 s for 248 KB of nested links).
+    refuse_nesting(links, selectors["link"], url, limit=MAX_NESTING)
+    refuse_nesting(dates, selectors["date"], url, limit=MAX_NESTING)
     if selectors["date"] and len(dates) != len(links):
         raise LayoutChanged(selectors["date"], url,
                             f"{len(dates)} dates for {len(links)} titles")
     records = []
     for index, link in enumerate(links):
         href = str(link.get("href") or "").strip()
-        absolute = urljoin(url, href)
-        if not href or href.startswith("#") or external_id(absolute) is None:
+        absolute = join_url(url, href)
+        if not href or href.startswith("#") or absolute is None or external_id(absolute) is None:
             continue
         created = None
         if dates:

@@ -42,8 +42,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from sources._guards import split_url
+from sources._json import loads
 from sources.base import Source
-from tracker.errors import ConfigError, FetchError, LayoutChanged
+from tracker.errors import ConfigError, FetchError, LayoutChanged, UsageError
 from tracker.models import STAGES, Record
 
 KEY = "kz_epetition"
@@ -95,10 +97,11 @@ def iso_date(value: Any, url: str, path: str) -> str | None:
             if len(value) == 10:
                 return date.fromisoformat(value).isoformat()
             when = datetime.fromisoformat(value)
-        except ValueError:
+            local = when.astimezone(_KZ_TIME) if when.tzinfo else when
+        except (ValueError, OverflowError):  # Overflow: 9999-12-31 west of UTC+5
             pass
         else:
-            return (when.astimezone(_KZ_TIME) if when.tzinfo else when).date().isoformat()
+            return local.date().isoformat()
     raise LayoutChanged(path, url, f"not an ISO-8601 date: {value!r}")
 
 
@@ -114,7 +117,7 @@ def milestone(signers: int, milestones: tuple[int, ...]) -> int:
 
 def _load(text: str, url: str) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError as exc:
         raise LayoutChanged("JSON", url, f"not JSON: {exc}") from exc
 
@@ -318,7 +321,10 @@ class KzEpetition(Source):
 
     @classmethod
     def parse(cls, text: str, url: str) -> list[Record]:
-        path = urlsplit(url).path.rstrip("/")
+        parts = split_url(url)
+        if parts is None:
+            raise UsageError(f"--url: not a URL: {url!r}")
+        path = parts.path.rstrip("/")
         if path.endswith(SHORT_PATH):
             return [thin_record(item, url) for item in parse_short(text, url).items]
         return [parse_detail(text, url, path.rsplit("/", 1)[-1])]

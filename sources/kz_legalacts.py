@@ -13,10 +13,11 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from bs4.element import NavigableString, Tag
 
+from sources._guards import join_url, refuse_nesting, split_url
 from sources.base import Source, select_one, soup_of, text_of
 from tracker.errors import ConfigError, LayoutChanged
 from tracker.models import Record
@@ -51,6 +52,8 @@ STATUS_STAGES: dict[str, str] = {
 _TOTAL_PAGES = re.compile(r"totalPages:\s*(\d+)")
 _DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 _INT = re.compile(r"-?\d+")
+#: Longer digit runs are no count (and int() refuses more than 4,300 digits).
+_MAX_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -124,16 +127,21 @@ def parse_list_page(
     soup = soup_of(html)
     main = select_one(soup, "div.maincontent", url)
     stages = {**STATUS_STAGES, **{norm_label(k): v for k, v in (status_map or {}).items()}}
-    records = [_parse_card(card, url, stages) for card in main.select("div.contentlist")]
+    cards = main.select("div.contentlist")
+    # Cards are siblings on the site; a card inside another would lend it its counters (and
+    # make every lookup quadratic: 180 s for 228 KB of nested cards).
+    refuse_nesting(cards, "div.contentlist", url)
+    records = [_parse_card(card, url, stages) for card in cards]
     match = _TOTAL_PAGES.search(html)
-    return ListPage(records, int(match.group(1)) if match else None)
+    return ListPage(records, _count(match.group(1)) if match else None)
 
 
 def _parse_card(card: Tag, page_url: str, stages: Mapping[str, str]) -> Record:
     link = select_one(card, "h3 a[href]", page_url)
     href = str(link["href"])
-    ids = parse_qs(urlsplit(href).query).get("id")
-    if not ids or not ids[0].isdigit():
+    parts, absolute = split_url(href), join_url(page_url, href)
+    ids = parse_qs(parts.query).get("id") if parts else None
+    if not ids or not ids[0].isdigit() or absolute is None:
         raise LayoutChanged("div.contentlist h3 a[href*='id=']", page_url, f"href {href!r}")
     fields, kazakh = _info_fields(select_one(card, "div.info", page_url))
     if "status" not in fields:
@@ -143,7 +151,8 @@ def _parse_card(card: Tag, page_url: str, stages: Mapping[str, str]) -> Record:
     download = card.select_one("div.readmore a[href*='downloadnpa']")
     details: dict[str, Any] = {"counters": counters}
     if download is not None:
-        file_ids = parse_qs(urlsplit(str(download["href"])).query).get("id")
+        file_link = split_url(str(download["href"]))
+        file_ids = parse_qs(file_link.query).get("id") if file_link else None
         details["download_id"] = file_ids[0] if file_ids else None
     for extra in ("online_from", "online_until"):
         if fields.get(extra):
@@ -152,7 +161,7 @@ def _parse_card(card: Tag, page_url: str, stages: Mapping[str, str]) -> Record:
         source=KEY,
         external_id=ids[0],
         title=text_of(link),
-        url=urljoin(page_url, href),
+        url=absolute,
         kind="draft",
         stage=stages.get(norm_label(status), "unknown"),
         status_raw=status,
@@ -184,6 +193,11 @@ def _info_fields(info: Tag) -> tuple[dict[str, str], bool]:
     return fields, kazakh
 
 
+def _count(digits: str) -> int | None:
+    """A number as the page writes it; None for a run of digits no count can have."""
+    return int(digits) if len(digits.lstrip("-")) <= _MAX_DIGITS else None
+
+
 def _number_after(tag: Tag | None) -> int | None:
     """The integer in the text node right after ``tag`` (the site's icon + number idiom)."""
     if tag is None:
@@ -192,7 +206,7 @@ def _number_after(tag: Tag | None) -> int | None:
     if isinstance(node, NavigableString):
         match = _INT.search(str(node))
         if match:
-            return int(match.group())
+            return _count(match.group())
     return None
 
 
@@ -201,7 +215,7 @@ def _number_in_or_after(span: Tag | None) -> int | None:
     if span is None:
         return None
     match = _INT.search(span.get_text())
-    return int(match.group()) if match else _number_after(span)
+    return _count(match.group()) if match else _number_after(span)
 
 
 def _tags(tags: Tag | None) -> tuple[dict[str, int | None], str | None]:

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from sources._guards import refuse_nesting
 from sources.base import Source, soup_of, text_of
 from tracker.errors import ConfigError, LayoutChanged
 from tracker.models import Record
@@ -28,6 +29,7 @@ KEY = "un_treaty_deadlines"
 CALENDAR_PATH = "/_layouts/15/TreatyBodyExternal/MasterCalendar.aspx?Lang=en"
 COLUMNS = ("region", "country", "treaty", "document", "due")
 _DUE = re.compile(r"^(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{4})$")
+MAX_ROW_NESTING = 8
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -52,7 +54,12 @@ def parse_calendar(
     soup = soup_of(html)
     width = len(columns)
     rows: list[dict[str, str]] = []
-    for tr in soup.select("tr"):
+    rows_found = soup.select("tr")
+    # Layout tables put rows inside rows a few levels deep; deeper nesting is broken or
+    # hostile markup, whose cells' text would be read again at every level (quadratic: 20 s
+    # for 150 KB).
+    refuse_nesting(rows_found, "tr", url, limit=MAX_ROW_NESTING)
+    for tr in rows_found:
         cells = [text_of(td) for td in tr.find_all("td", recursive=False)]
         if len(cells) >= width:
             rows.append(dict(zip(columns, cells, strict=False)))

@@ -18,12 +18,14 @@ Both feed one store key, ``un_upr``, so a recommendation seen in both is one doc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from sources._json import loads
 from sources.base import Source
 from tracker.errors import ConfigError, LayoutChanged, SourceError
 from tracker.models import Record
@@ -85,21 +87,31 @@ def quoted(term: str) -> str:
 def parse_saved(text: str, url: str, *, state: str = "Kazakhstan") -> list[Record]:
     """A saved UPR Info search response (``{rows: …}``) or export excerpt (a JSON array)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = loads(text)
+    except ValueError as exc:  # not JSON, nested too deeply, a 5,000-digit number
         raise LayoutChanged("JSON", url, str(exc)) from None
     api: list[Rec] = []
     export: list[Rec] = []
     if isinstance(data, dict):
         if not isinstance(data.get("rows"), list):
             raise LayoutChanged("rows", url, "no rows list in the search response")
-        api = [parse_api_row(row) for row in data["rows"]]
+        api = [_saved(parse_api_row, row, f"rows[{i}]", url)
+               for i, row in enumerate(data["rows"])]
     elif isinstance(data, list):
-        export = [parse_export_item(item, state=state) for item in data]
+        export = [_saved(partial(parse_export_item, state=state), item, f"[{i}]", url)
+                  for i, item in enumerate(data)]
     else:
         raise LayoutChanged("rows | [records]", url)
     return combine(api, export, source=KEY,
                    wg_reports=wg_reports({"state": state}, KEY)).records
+
+
+def _saved(parse: Callable[[Any], Rec], item: Any, where: str, url: str) -> Rec:
+    """One item of a saved file; a malformed one is a layout change naming the item."""
+    try:
+        return parse(item)
+    except ValueError as exc:  # Malformed names the key; int() refuses 5,000-digit numbers
+        raise LayoutChanged(where, url, str(exc)[:200]) from None
 
 
 class UnUpr(Source):
@@ -193,8 +205,8 @@ class UnUpr(Source):
         page = self.http.get(url, conditional=False)
         assert page.text is not None
         try:
-            return json.loads(page.text), page.url, page.sha256
-        except json.JSONDecodeError as exc:
+            return loads(page.text), page.url, page.sha256
+        except ValueError as exc:
             raise LayoutChanged("JSON", page.url, str(exc)) from None
 
     def _state_id(self) -> str:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 
@@ -32,6 +34,12 @@ TREATY_SOURCE = "un_treaty_deadlines"
 PRODID = "-//advocacy-tracker//calendar export//EN"
 _DOMAIN = "advocacy-tracker"
 _MAX_TITLE = 200
+#: A scraped title of a megabyte must not make an event (or the whole file) one that calendar
+#: services refuse: descriptions are cut too.
+_MAX_DESCRIPTION = 2000
+#: A URL property is written as is (RFC 5545 does not escape URIs, and icalendar refuses CR
+#: or LF with a ValueError that failed the whole export): only plain http(s) URLs are kept.
+_PLAIN_URL = re.compile(r"https?://\S+")
 
 
 def build_calendar(store: Store, vault: Vault, *, since: dt.date, now: dt.datetime,
@@ -75,8 +83,9 @@ def build_calendar(store: Store, vault: Vault, *, since: dt.date, now: dt.dateti
             if action.counterpart_institution:
                 title += f" — {action.counterpart_institution}"
             docs = [refs[d] for d in action.documents if d in refs]
-            description = "; ".join(f"{d['source']}:{d['external_id']} {d['title']}"
-                                    for d in docs)
+            description = "; ".join(
+                f"{d['source']}:{d['external_id']} {_clean(d['title'])[:_MAX_TITLE]}"
+                for d in docs)
         description = (description + "\n" if description else "") + \
             f"tracker actions show {action.id}"
         cal.add_component(_event(uid=_uid("follow-up", str(action.id)), day=action.follow_up,
@@ -101,12 +110,22 @@ def _event(*, uid: str, day: str, stamp: dt.datetime, title: str, description: s
     event.add("dtend", start + dt.timedelta(days=1))
     event.add("summary", _clean(title)[:_MAX_TITLE])
     if description:
-        event.add("description", _clean(description, keep_newlines=True))
-    if url and url.startswith(("https://", "http://")):
+        event.add("description", _clean(description, keep_newlines=True)[:_MAX_DESCRIPTION])
+    if url and _plain_url(url):
         event.add("url", url)
     event.add("categories", [category])
     event.add("transp", "TRANSPARENT")
     return event
+
+
+def _plain_url(url: str) -> bool:
+    """An http(s) URL with a host and no white space, control or bidi characters."""
+    if not _PLAIN_URL.fullmatch(url) or terminal_safe(url) != url:
+        return False
+    try:
+        return bool(urlsplit(url).netloc)
+    except ValueError:  # "Invalid IPv6 URL"
+        return False
 
 
 def _uid(*parts: Any) -> str:

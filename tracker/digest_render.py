@@ -43,7 +43,10 @@ def safe_url(value: object) -> str | None:
     text = clean(value, 2000)
     if not text or " " in text:
         return None
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "Invalid IPv6 URL": an unbalanced "[" in the host failed the digest
+        return None
     return text if parts.scheme in {"http", "https"} and parts.netloc else None
 
 

@@ -39,7 +39,8 @@ from tracker.textsafe import csv_safe, terminal_safe
 
 FORMATS = ("md", "csv", "html")
 NO_GOAL = "(no goal)"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]!|<>~])")
+# ``&`` too: "&lt;" in a title must show as written, not as "<".
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]!|<>~&])")
 
 
 @dataclass
@@ -213,8 +214,12 @@ def render_markdown(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    """A self-contained HTML page; every value escaped."""
-    e = html.escape
+    """A self-contained HTML page; every value escaped (and stripped of control and bidi
+    characters, which would reorder the text around them)."""
+
+    def e(value: object) -> str:
+        return html.escape(terminal_safe(value), quote=True)
+
     out = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8">',
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
            'style-src \'unsafe-inline\'">',

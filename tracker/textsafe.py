@@ -6,18 +6,25 @@ import re
 
 # C0 and C1 control characters except tab and newline, and the DEL character: they would
 # let a hostile page move the cursor, recolour or rewrite a terminal (ANSI escapes).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidirectional overrides and isolates: they can make a title display as something else.
-_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Also the invisible format characters that reorder or hide text: the Arabic letter mark,
+# LRM/RLM, bidirectional embeddings, overrides and isolates (U+202E makes a title read
+# backwards, "Trojan Source"), the zero-width space, the word joiner and the BOM. The zero-width
+# (non-)joiners U+200C/U+200D stay: Persian, Indic scripts and emoji need them.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def terminal_safe(value: object) -> str:
-    """Text with control characters (and so escape sequences) removed."""
-    return _BIDI.sub("", _CONTROL.sub("", "" if value is None else str(value)))
+    """Text with control characters (and so escape sequences) and bidi/invisible marks
+    removed."""
+    return _CONTROL.sub("", "" if value is None else str(value))
 
 
 def csv_safe(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (OWASP CSV injection rule)."""
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection rule). Leading white
+    space does not hide a formula: importers that trim cells would still run it."""
     text = terminal_safe(value)
-    return "'" + text if text.startswith(_CSV_FORMULA) else text
+    risky = text.startswith(_CSV_FORMULA) or text.lstrip().startswith(_CSV_FORMULA)
+    return "'" + text if risky else text
