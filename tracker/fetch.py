@@ -114,12 +114,22 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
     return declared.group(1).decode("ascii") if declared else None
 
 
+@functools.lru_cache(maxsize=256)
 def _codec(name: str | None) -> str:
-    """Python's codec name for a charset label; UTF-8 for none or an unknown one."""
+    """Python's codec name for a charset label; UTF-8 for none, an unknown one, or one that
+    is not a usable text encoding.
+
+    ``codecs.lookup`` also knows labels that ``bytes.decode`` cannot use on a web page:
+    bytes-to-bytes codecs (base64, hex, zlib, uu), text-to-text ones (rot13), ``undefined``
+    (always raises) and idna/punycode (no ``errors="replace"``). A hostile page declaring one
+    must not make every fetch of it crash, so the label is probed once with a decode.
+    """
     try:
-        return codecs.lookup(name or "utf-8").name
-    except LookupError:  # an unknown charset name on a hostile page: fall back to UTF-8
+        codec = codecs.lookup(name or "utf-8").name
+        b"probe \xd0\x97 \xff".decode(codec, errors="replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):
         return "utf-8"
+    return codec
 
 
 def _is_utf8(body: bytes) -> bool:

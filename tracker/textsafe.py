@@ -28,3 +28,12 @@ def csv_safe(value: object) -> str:
     text = terminal_safe(value)
     risky = text.startswith(_CSV_FORMULA) or text.lstrip().startswith(_CSV_FORMULA)
     return "'" + text if risky else text
+
+
+def json_escape_controls(text: str) -> str:
+    r"""JSON text with every character ``terminal_safe`` would remove written as a ``\uXXXX``
+    escape instead. ``json.dumps(ensure_ascii=False)`` escapes C0 controls only, so C1
+    controls (U+009B is CSI on xterm) and bidi overrides would otherwise reach a terminal.
+    Inside a JSON string the escape decodes back to the same character, so the data stays
+    exact; outside strings JSON never contains these characters."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -164,4 +164,4 @@ def test_csv_and_markdown_neutralise_scraped_text(store: Store) -> None:
     line = next(line for line in md.splitlines() if line.startswith("| 126.9"))
     assert line.count(" | ") == 5  # six cells: the scraped pipe is escaped
     assert "repeal \\| the<br>articles" in line
-    assert md_cell("<script>x</script>\x1b[31m") == "&lt;script&gt;x&lt;/script&gt;[31m"
+    assert md_cell("<script>x</script>\x1b[31m") == "&lt;script&gt;x&lt;/script&gt;\\[31m"

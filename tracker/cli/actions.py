@@ -43,7 +43,7 @@ from tracker.seal import (
 )
 from tracker.store import Store
 from tracker.store import actions as sa
-from tracker.textsafe import terminal_safe
+from tracker.textsafe import json_escape_controls, terminal_safe
 
 _CLEARABLE = {"counterpart": "counterpart_person", "institution": "counterpart_institution",
               "outcome": "outcome", "next-step": "next_step", "follow-up": "follow_up",
@@ -370,7 +370,8 @@ def export(ctx: click.Context, /, fmt: str, output: Path | None, **filters: Any)
     found = list_actions(store, vault, build_filter(store, **filters))
     refs = doc_refs(store, found)
     rows = [action_json(store, a, refs) for a in found]
-    text = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n" if fmt == "json"
+    text = (json_escape_controls(json.dumps(rows, ensure_ascii=False, indent=2)) + "\n"
+            if fmt == "json"
             else rows_csv(rows, EXPORT_COLUMNS))
     if output is None:
         click.echo(text, nl=False)

@@ -13,6 +13,7 @@ from tracker.catalog import load_home_settings
 from tracker.config import CONFIG_NAME, Settings, init_home, resolve_home
 from tracker.matchrun import install_default_goals
 from tracker.store import Store
+from tracker.textsafe import json_escape_controls
 
 
 @dataclass
@@ -79,4 +80,4 @@ def get_app(ctx: click.Context) -> App:
 
 def echo_json(value: Any) -> None:
     """Print JSON (UTF-8, not ASCII-escaped: staff read Cyrillic)."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_escape_controls(json.dumps(value, ensure_ascii=False, indent=2, default=str)))

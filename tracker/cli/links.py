@@ -64,7 +64,8 @@ def timeline(ctx: click.Context, ref: str, as_json: bool) -> None:
     if as_json:
         echo_json(events)
         return
-    table = Table(title=f"timeline of {terminal_safe(ref)}")
+    # A Text title: the reference holds a scraped id, which Rich would parse as markup.
+    table = Table(title=Text(f"timeline of {terminal_safe(ref)}"))
     for column in ("observed", "source", "document", "event"):
         table.add_column(column)
     for event in events:

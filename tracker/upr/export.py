@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +21,6 @@ from typing import IO, Any, Protocol
 from tracker.errors import SourceError
 from tracker.upr.parse import EXPORT_KEYS
 
-#: Where the records are in the export: the items of the top-level array.
-EXPORT_PREFIX = "item"
 #: How many malformed records are described in the warning (all are counted).
 _MAX_EXAMPLES = 3
 
@@ -89,6 +87,48 @@ def _strings(value: Any) -> list[str] | None:
     return None
 
 
+#: Deepest nesting accepted. Export records are a few levels deep; a bound keeps a broken or
+#: hostile body from exhausting memory (ijson's prefixed events grow with the square of the
+#: depth: 10,000 levels took 250 MB, 100,000 killed the process).
+MAX_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    """The export nests deeper than :data:`MAX_DEPTH`."""
+
+
+def _top_level_items(ijson: Any, stream: Any) -> Iterator[Any]:
+    """The elements of the export's top-level array, one at a time, built from ijson's
+    prefix-less ``basic_parse`` events with the nesting depth bounded (``ijson.items`` builds a
+    dotted prefix for every event, whose size grows with the depth)."""
+    depth = 0
+    builder: Any = None
+    for event, value in ijson.basic_parse(stream, use_float=True):
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+            if depth == 1:
+                if event != "start_array":
+                    raise _TooDeep("the export is not a JSON array")
+                continue
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+            if depth == 0:
+                return
+        elif depth == 0:
+            raise _TooDeep("the export is not a JSON array")
+        if depth == 1 and event not in ("end_map", "end_array"):
+            yield value  # a scalar element of the top-level array (reported as malformed)
+            continue
+        if builder is None:
+            builder = ijson.ObjectBuilder()
+        builder.event(event, value)
+        if depth == 1:  # the element that just ended is complete
+            yield builder.value
+            builder = None
+
+
 def scan_export(
     stream: IO[bytes] | ExportBody | Any, *, state: str, body: str = "- UPR"
 ) -> ExportScan:
@@ -104,7 +144,7 @@ def scan_export(
     want_body = body.strip().casefold()
     countries_key, body_key = EXPORT_KEYS["countries"], EXPORT_KEYS["body"]
     try:
-        for item in ijson.items(stream, EXPORT_PREFIX, use_float=True):
+        for item in _top_level_items(ijson, stream):
             scan.scanned += 1
             if not isinstance(item, dict):
                 scan.note_malformed(f"item {scan.scanned}: not an object")
@@ -120,6 +160,8 @@ def scan_export(
                 continue
             if any(c.strip().casefold() == want_state for c in countries):
                 scan.records.append(item)
+    except _TooDeep as exc:
+        scan.truncated = f"not an export after {scan.scanned} records: {exc}"
     except ijson.JSONError as exc:
         scan.truncated = f"not valid JSON after {scan.scanned} records: {exc}"
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:

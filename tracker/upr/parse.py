@@ -34,7 +34,8 @@ API_KEYS = {
     "action": "action_category",
 }
 
-_TAG = re.compile(r"<[^>]+>")
+# "<[^<>]+>", not "<[^>]+>": the latter is quadratic on a run of unclosed "<".
+_TAG = re.compile(r"<[^<>]+>")
 _PARAGRAPH = re.compile(r"^\s*(\d{1,3}\.\d{1,3})\.?\s+(?=\S)")
 _INT = re.compile(r"\d+")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -95,7 +96,12 @@ def cycle_number(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         match = _INT.search(value)
-        return int(match.group()) if match else None
+        if match is None:
+            return None
+        if len(match.group()) > 4:  # int() of 4,300+ digits raises; no UPR cycle is that big
+            digits = len(match.group())
+            raise Malformed(f"cycle label with a {digits}-digit number is not a cycle")
+        return int(match.group())
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,11 +115,16 @@ def build_rows(recs: Sequence[dict[str, Any]], resolver: GoalResolver,
     return rows
 
 
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()!|~#])")
+
+
 def md_cell(value: object) -> str:
     """Text safe inside a Markdown table cell: control characters dropped, backslashes and
-    ``|`` escaped, ``<``/``>`` as entities (no raw HTML), newlines as ``<br>``."""
+    Markdown punctuation escaped, ``<``/``>`` as entities (no raw HTML), newlines as ``<br>``."""
     text = terminal_safe(value).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    # Backslash-escape Markdown punctuation: a scraped "[x](javascript:…)" or "![](url)" must
+    # stay text, not become a live link or a remote image in the shadow report.
+    text = _MD_PUNCTUATION.sub(r"\\\1", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")
     return "<br>".join(part.strip() for part in text.split("\n"))
 

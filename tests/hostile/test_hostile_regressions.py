@@ -1,9 +1,7 @@
-"""Defects found by this suite in files outside its remit, pinned as strict expected failures.
-
-Each test states the behaviour the code should have; ``xfail(strict=True)`` makes the test
-fail loudly once the defect is fixed, so whoever fixes it removes the marker. The reason
-names the file and a fix.
-"""
+"""Regression tests for defects the hostile-input suite found outside the parsers: an
+unusable charset label, Rich markup in a scraped id, C1/bidi characters in JSON printed to a
+terminal, a 5,000-digit UPR cycle, quadratic tag stripping, Markdown links in the UPR report,
+and an export nested deep enough to exhaust memory."""
 
 from __future__ import annotations
 
@@ -25,10 +23,6 @@ from tracker.upr.parse import Malformed, parse_api_row, strip_html
 from tracker.upr.report import md_cell
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/fetch.py body_codec: codecs.lookup accepts "
-                   "labels bytes.decode cannot use (idna, punycode: no errors='replace'; "
-                   "undefined; rot13/base64/hex/zlib/uu: not text encodings). Fall back to "
-                   "UTF-8 when the decode raises UnicodeError or LookupError.")
 @pytest.mark.parametrize("label", ["idna", "punycode", "undefined", "rot13", "base64", "hex",
                                    "zlib", "uu"])
 def test_a_page_declaring_an_unusable_charset_is_read_as_utf8(label: str) -> None:
@@ -48,9 +42,6 @@ def markup_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/cli/links.py timeline: the table title is a "
-                   "str, so Rich parses markup in the document reference (an external id is "
-                   "scraped): '[/x]' raises MarkupError. Pass Text(...) as the title.")
 def test_timeline_of_a_document_whose_id_looks_like_markup(
         markup_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
@@ -59,10 +50,6 @@ def test_timeline_of_a_document_whose_id_looks_like_markup(
     assert "timeline of kz_govkz:[/x] [bold]id" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/cli/app.py echo_json (and `actions export "
-                   "--format json` to standard output): json.dumps(ensure_ascii=False) escapes "
-                   "C0 only, so C1 controls (U+009B is CSI on xterm) and bidi overrides reach "
-                   "the terminal. Escape them (e.g. a post-pass turning them into \\uXXXX).")
 def test_json_output_to_a_terminal_has_no_c1_or_bidi_characters(
         markup_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
@@ -72,10 +59,6 @@ def test_json_output_to_a_terminal_has_no_c1_or_bidi_characters(
     assert forbidden_in(out) == []
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/upr/parse.py cycle_number: int() of more than "
-                   "4,300 digits raises ValueError, which UnUpr._page_through (catching "
-                   "Malformed only) lets fail the whole UPR run. Bound the digits or raise "
-                   "Malformed.", raises=ValueError)
 def test_upr_row_with_a_5000_digit_cycle_is_malformed_not_a_crash() -> None:
     row = {"sharedId": "r1", "metadata": {"recommendation": [{"value": "124.3 Adopt a law"}],
                                           "cycle": [{"label": "Cycle " + "3" * 5000}]}}
@@ -83,19 +66,12 @@ def test_upr_row_with_a_5000_digit_cycle_is_malformed_not_a_crash() -> None:
         parse_api_row(row)
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/upr/parse.py strip_html: _TAG = '<[^>]+>' is "
-                   "quadratic on unclosed '<' (these 40 KB: 1.8 s; 100 KB: 21 s; 1 MB: over "
-                   "half an hour). Use '<[^<>]+>' as sources/kz_govkz.py now does.")
 def test_upr_text_of_unclosed_brackets_is_stripped_quickly() -> None:
     start = time.perf_counter()
     strip_html("<p>Adopt</p>" + "<" * 40_000)
     assert time.perf_counter() - start < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/upr/report.py md_cell escapes | and newlines "
-                   "but not [ ] ( ) !, so a scraped '[x](javascript:…)' or '![](https://…)' is "
-                   "a live link or a remote image in the shadow report. Backslash-escape "
-                   "Markdown punctuation as tracker/reports.py _md does.")
 def test_upr_markdown_cell_shows_link_syntax_literally() -> None:
     cell = md_cell("[click](javascript:alert(1)) ![pixel](https://evil.example/t.png)")
     assert "](" not in cell.replace("\\](", "")
@@ -113,11 +89,6 @@ print("truncated:", bool(scan.truncated))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/upr/export.py scan_export (ijson yajl2_c): "
-                   "memory grows with the square of the nesting depth (10,000 levels: 250 MB; "
-                   "30,000: 2.1 GB; 100,000: the process is killed), so a broken or hostile "
-                   "export can take the daemon down. Stop at a nesting depth (the export's "
-                   "records are 3 levels deep).")
 def test_deeply_nested_export_is_refused_within_bounded_memory(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", _DEEP_EXPORT, str(tmp_path / "deep.json")],
                           capture_output=True, text=True, timeout=120,
