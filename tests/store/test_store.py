@@ -125,3 +125,21 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 def test_bad_database_url() -> None:
     with pytest.raises(StoreError, match="unsupported database"):
         Store.open("mysql://x/y")
+
+
+def test_migration_2_recomputes_link_keys_of_a_v1_database(store_url: str) -> None:
+    """A database written by schema v1 keyed omnibus drafts on their boilerplate opening;
+    upgrading recomputes every key, so new documents meet the old ones in one block."""
+    title = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
+             "Казахстан по вопросам обеспечения прав женщин и безопасности детей")
+    store = Store.open(store_url)
+    apply(store, [rec("1", title=title), rec("2")])
+    with store.engine.begin() as conn:  # back to what v1 stored, and to version 1
+        conn.execute(text("UPDATE documents SET link_key = 'о внесении изменений и "
+                          "дополнений в' WHERE external_id = '1'"))
+        conn.execute(text("DELETE FROM schema_version WHERE version >= 2"))
+    assert store.migrate() == list(range(2, LATEST + 1))
+    with store.engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT external_id, link_key FROM documents")).all())
+    assert keys == {"1": "обеспечения прав женщин и безопасности детей", "2": "проект 2"}
+    store.close()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from difflib import SequenceMatcher
 
-from tracker.linking import Candidate, normalise_title, score
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.linking import MIN_TITLE_RATIO, Candidate, blocking_key, normalise_title, score
 
 WOMEN = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
          "Казахстан по вопросам обеспечения прав женщин и безопасности детей")
@@ -70,3 +74,49 @@ def test_agency_and_distance_in_time() -> None:
     far = doc(3, "kz_adilet", ARCHIVES, None, "2015-01-01")
     assert score(a, b) == 0.95
     assert score(a, far) == 0.45
+
+
+ORDER = ("О внесении изменений в приказ Министра юстиции Республики Казахстан от 1 июня "
+         "2020 года № 5 «Об утверждении Правил оказания государственной услуги»")
+
+
+def test_blocking_key_skips_the_shared_boilerplate_opening() -> None:
+    # Every omnibus law starts "О внесении изменений и дополнений в некоторые законодательные
+    # акты Республики Казахстан по вопросам"; keyed on those words, all fell in one block.
+    assert blocking_key(WOMEN) == "обеспечения прав женщин и безопасности детей"
+    assert blocking_key(ARCHIVES) != blocking_key(WOMEN)
+    assert blocking_key(WOMEN_KOAP) != blocking_key(WOMEN)
+    assert blocking_key("Об утверждении Правил оказания государственной услуги") == (
+        "правил оказания государственной услуги")
+    assert blocking_key(ORDER).startswith("приказ министра юстиции")
+    # The same act on three sites keeps one key, whatever form words surround its title.
+    assert {blocking_key(WOMEN), blocking_key(f"Проект Закона Республики Казахстан «{WOMEN}»"),
+            blocking_key(f"Закон Республики Казахстан от 15 апреля 2024 года № 72-VIII "
+                         f"«{WOMEN}»")} == {blocking_key(WOMEN)}
+    # A title that is nothing but boilerplate still has a key.
+    assert blocking_key("Об утверждении") == "об утверждении"
+
+
+def _plain_score(a: Candidate, b: Candidate) -> float:
+    """``score`` as it was before the quick upper bounds: ratio() for every pair."""
+    ta, tb = normalise_title(a.title), normalise_title(b.title)
+    if a.source == b.source or not ta or not tb:
+        return 0.0
+    ratio = 1.0 if ta == tb else SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+    if ratio < MIN_TITLE_RATIO:
+        return 0.0
+    base = 0.9 * ratio
+    if a.agency and b.agency and a.agency.casefold() == b.agency.casefold():
+        base += 0.05
+    return round(min(base, 1.0), 3)
+
+
+@given(st.lists(st.sampled_from([WOMEN, WOMEN_KOAP, ARCHIVES, ORDER, "Об объединениях"]),
+                min_size=2, max_size=2),
+       st.integers(min_value=0, max_value=12), st.text("абвгдеж ", max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_quick_bounds_never_change_a_score(titles: list[str], cut: int, noise: str) -> None:
+    """real_quick_ratio/quick_ratio only skip pairs ratio() would reject."""
+    a = doc(1, "kz_legalacts", titles[0])
+    b = doc(2, "kz_adilet", titles[1][cut:] + noise)
+    assert score(a, b) == _plain_score(a, b)

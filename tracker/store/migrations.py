@@ -44,8 +44,31 @@ def _v1_initial(conn: Connection) -> None:
     alert_metadata.create_all(conn)
 
 
+def _v2_link_keys(conn: Connection) -> None:
+    """Recompute ``documents.link_key``: the blocking key now skips the boilerplate opening
+    that many drafts share ("О внесении изменений и дополнений в …"), which had put a third
+    of all drafts in one block and made linking quadratic."""
+    import json
+
+    from sqlalchemy import bindparam
+
+    from tracker.linking import blocking_key, linking_title
+
+    docs = schema.documents
+    changed = []
+    for row in conn.execute(select(docs.c.id, docs.c.title, docs.c.details, docs.c.link_key)):
+        details = json.loads(row.details) if row.details else {}
+        key = blocking_key(linking_title(row.title, details))
+        if key != row.link_key:
+            changed.append({"doc_id": row.id, "key": key})
+    if changed:
+        conn.execute(docs.update().where(docs.c.id == bindparam("doc_id"))
+                     .values(link_key=bindparam("key")), changed)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
+    (2, "link keys skip boilerplate openings", _v2_link_keys),
 ]
 
 LATEST = MIGRATIONS[-1][0]
