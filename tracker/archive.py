@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,24 @@ class Archive:
             gz.write(blob)
         os.replace(tmp, path)
         return digest
+
+    def remove_stale_temporaries(self, older_than_seconds: float = 3600.0) -> int:
+        """Delete temporary files a killed process left between writing and renaming (no
+        data is lost: the final name is only ever complete). Only files older than
+        ``older_than_seconds`` go, so a write in progress elsewhere is never touched.
+        Returns how many were removed."""
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for tmp in self.root.glob("*/*.tmp*"):
+            try:
+                if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:  # renamed or removed meanwhile
+                continue
+        return removed
 
     def get(self, digest: str) -> ArchivedResponse:
         """Read a stored response back; KeyError if it is not here."""

@@ -15,7 +15,7 @@ from tracker.matching import Goal, Matcher, MatchInput, load_goals
 from tracker.matching.goals import default_goals_path
 from tracker.store import Store
 from tracker.store.matches import FoundMatch, MatchChanges, apply_matches, get_meta, set_meta
-from tracker.store.schema import documents
+from tracker.store.schema import documents, match_pending
 
 GOALS_NAME = "goals.toml"
 _FINGERPRINT_KEY = "goals_fingerprint"
@@ -68,11 +68,27 @@ def match_input(row: Mapping[str, Any]) -> MatchInput:
                       lang=row.get("language"))
 
 
+_MATCHERS: dict[tuple[Goal, ...], Matcher] = {}
+
+
+def matcher_for(goals: Sequence[Goal]) -> Matcher:
+    """One compiled Matcher per loaded goals list (goals compare by identity): building one
+    compiles every query and stemmer table, which cost more than matching a page's records
+    when it was done for every source run."""
+    key = tuple(goals)
+    matcher = _MATCHERS.get(key)
+    if matcher is None:
+        if len(_MATCHERS) >= 4:  # goals reloaded after an edit: forget the oldest
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        matcher = _MATCHERS[key] = Matcher(goals)
+    return matcher
+
+
 def match_documents(
     store: Store, goals: Sequence[Goal], doc_ids: Iterable[int], run_id: int | None = None
 ) -> MatchChanges:
     """Match these stored documents against the goals and record the result."""
-    matcher = Matcher(goals)
+    matcher = matcher_for(goals)
     goal_ids = [g.id for g in goals]
     total = MatchChanges({}, {})
     ids = list(doc_ids)
@@ -88,6 +104,8 @@ def match_documents(
         }
         with store.write() as conn:
             changes = apply_matches(conn, found, goal_ids=goal_ids, run_id=run_id)
+            # Matched: no longer pending (same transaction as the verdict, see the queue).
+            conn.execute(match_pending.delete().where(match_pending.c.document_id.in_(chunk)))
         total.gained.update(changes.gained)
         total.lost.update(changes.lost)
     return total

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from tracker.archive import Archive
 from tracker.catalog import class_for
 from tracker.config import Settings
 from tracker.errors import EmptyResult, SourceError
@@ -15,6 +16,7 @@ from tracker.matching import Goal
 from tracker.matchrun import match_documents
 from tracker.models import Record, RunSummary
 from tracker.store import Store
+from tracker.store.store import INTERRUPTED
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,26 @@ def record_health(
         stale_after_days=stale or None,
     )
     store.set_health(key, health, reason)
+
+
+def recover_interrupted_runs(settings: Settings, store: Store) -> list[str]:
+    """Close the runs a dead process left ``running`` (as failures, see
+    ``Store.close_interrupted_runs``) and re-assess those sources' health, so a source whose
+    runs keep dying turns degraded, then broken, like one whose runs fail. Call only while
+    holding the scheduler lock. Also removes the archive's temporary files a killed process
+    left behind. Returns the sources concerned."""
+    removed = Archive(settings.archive_dir).remove_stale_temporaries()
+    if removed:
+        log.info("removed %d temporary archive files left by a killed process", removed)
+    sources = store.close_interrupted_runs()
+    for key in sources:
+        try:
+            default_stale = class_for(key, settings).stale_after_days
+        except Exception:  # a source since removed from the configuration
+            continue
+        log.warning("a run of %s was interrupted (the process ended before it finished)", key)
+        record_health(key, default_stale, settings, store, [INTERRUPTED])
+    return sources
 
 
 def run_source(
@@ -88,10 +110,14 @@ def run_source(
         run_id, key, records, stats, ok=ok, not_modified=source.pages_not_modified,
         errors=errors, warnings=warnings,
     )
-    if goals is not None and result.changed:
+    if goals is not None:
         # Matching follows in its own transaction: the run's data is already safe, and a
-        # matcher problem must never cost the scraped records.
-        match_documents(store, goals, result.changed, run_id)
+        # matcher problem must never cost the scraped records. finish_run queued the changed
+        # documents; whatever an earlier process left queued (it died before matching) is
+        # matched now too, so no match is lost.
+        to_match = list(dict.fromkeys([*result.changed, *store.pending_matches()]))
+        if to_match:
+            match_documents(store, goals, to_match, run_id)
     record_health(key, cls.stale_after_days, settings, store, errors)
     return RunSummary(
         source=key, run_id=run_id, status="ok" if ok else "error",

@@ -35,7 +35,7 @@ from tracker.config import Settings
 from tracker.errors import ConfigError
 from tracker.fetch import Fetcher
 from tracker.mailconfig import WEEKDAYS, MailSettings, SourceSchedule
-from tracker.runner import run_source
+from tracker.runner import recover_interrupted_runs, run_source
 from tracker.store import Store
 from tracker.store import digests as sd
 
@@ -409,6 +409,7 @@ def start_in_process(settings: Settings) -> Callable[[], None]:
         lock = SchedulerLock(store.engine, stale_after=timedelta(
             minutes=ctx.mail.schedule.lock_stale_minutes))
         lock.acquire()
+        recover_interrupted_runs(settings, store)  # runs a dead process left "running"
     except BaseException:
         store.close()
         raise

@@ -19,6 +19,7 @@ from tracker.alerts import mail_context
 from tracker.cli.app import cli, echo_json, get_app
 from tracker.config import Settings
 from tracker.lock import LockHeld, SchedulerLock
+from tracker.runner import recover_interrupted_runs
 from tracker.scheduling import Runtime, job_specs, run_daemon, run_once
 from tracker.store import Store
 from tracker.textsafe import terminal_safe
@@ -118,6 +119,8 @@ def run(ctx: click.Context, once: bool, as_json: bool, verbose: bool) -> int:
             if lock.recovered is not None:
                 log.warning("took over a stale scheduler lock from %s",
                             lock.recovered.describe())
+            # We hold the lock: any run still "running" belongs to a process that died.
+            recover_interrupted_runs(settings, store)
             if once:
                 return _once(runtime, as_json)
             log.info("scheduler started (pid %d); log file %s", os.getpid(), logfile)

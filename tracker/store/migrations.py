@@ -66,9 +66,15 @@ def _v2_link_keys(conn: Connection) -> None:
                      .values(link_key=bindparam("key")), changed)
 
 
+def _v3_match_pending(conn: Connection) -> None:
+    """The queue of stored-but-unmatched documents (see ``schema.match_pending``)."""
+    schema.metadata.create_all(conn, tables=[schema.match_pending])
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
     (2, "link keys skip boilerplate openings", _v2_link_keys),
+    (3, "queue of documents awaiting matching", _v3_match_pending),
 ]
 
 LATEST = MIGRATIONS[-1][0]

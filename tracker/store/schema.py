@@ -144,6 +144,17 @@ matches = Table(
     UniqueConstraint("document_id", "goal_id", name="uq_matches_document_goal"),
 )
 
+# Documents stored by a run but not yet matched against the goals. The run's transaction
+# queues them; matching removes them in the transaction that records its verdict. A process
+# killed between the two leaves them here, and the next run matches them (no match is lost).
+match_pending = Table(
+    "match_pending",
+    metadata,
+    Column("document_id", _Id, ForeignKey("documents.id"), primary_key=True,
+           autoincrement=False),
+    Column("queued_at", String(32), nullable=False),
+)
+
 # Typed relations between documents other than "same act": a UPR recommendation that a
 # bill implements or contradicts.
 relations = Table(

@@ -35,9 +35,13 @@ from tracker.store.schema import (
     events,
     fetches,
     http_validators,
+    match_pending,
     source_health,
     source_runs,
 )
+
+#: The error a run left ``running`` by a process that died gets (see close_interrupted_runs).
+INTERRUPTED = "interrupted: the process ended before the run finished"
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,21 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction. On PostgreSQL the event log is locked so that event ids
-        become visible in id order (a reader's watermark then never skips an event)."""
+        """A write transaction, its reads included: read-check-write steps (an action edit
+        checked against the version the editor saw, a triage's previous state, a watermark)
+        are atomic.
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``, taking the write lock
+        before the first read (the busy timeout still applies). Python's sqlite3 would
+        otherwise send ``BEGIN`` only before the first INSERT/UPDATE/DELETE, so two editors
+        could both read, both pass the check and both "save", the second silently
+        overwriting the first. On PostgreSQL the event log is locked, which serialises writers
+        the same way and makes event ids visible in id order (a reader's watermark then never
+        skips an event)."""
         with self.engine.begin() as conn:
-            if not self.is_sqlite:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
                 conn.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
             yield conn
 
@@ -162,6 +177,7 @@ class Store:
         observed = utcnow_iso()
         with self._write() as conn:
             result = self._apply(conn, run_id, source, records, observed)
+            self._queue_for_matching(conn, result.changed, observed)
             for entry in stats.log:
                 conn.execute(
                     fetches.insert().values(
@@ -192,6 +208,43 @@ class Store:
                 )
             )
         return result
+
+    @staticmethod
+    def _queue_for_matching(conn: Connection, doc_ids: Iterable[int], queued_at: str) -> None:
+        """Queue changed documents for matching in the run's own transaction, so a process
+        that dies before matching has run leaves them queued instead of never matched."""
+        ids = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            queued = set(conn.execute(select(match_pending.c.document_id).where(
+                match_pending.c.document_id.in_(chunk))).scalars())
+            fresh = [{"document_id": i, "queued_at": queued_at} for i in chunk if i not in queued]
+            if fresh:
+                conn.execute(match_pending.insert(), fresh)
+
+    def pending_matches(self, limit: int = 5000) -> list[int]:
+        """Documents stored but not matched yet (oldest first): left by a process that died
+        between storing a run and matching it."""
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(
+                select(match_pending.c.document_id).order_by(match_pending.c.queued_at,
+                                                             match_pending.c.document_id)
+                .limit(limit)).scalars()]
+
+    def close_interrupted_runs(self) -> list[str]:
+        """Mark every run still ``running`` as failed with :data:`INTERRUPTED`; return the
+        sources they belong to. Call only while holding the scheduler lock (no other run
+        can be in progress then). Without this, a source whose runs keep dying (a page
+        that exhausts memory, a laptop that sleeps at the same hour) would stay "ok"."""
+        now = utcnow_iso()
+        with self._write() as conn:
+            sources = sorted(set(conn.execute(select(source_runs.c.source).where(
+                source_runs.c.status == "running")).scalars()))
+            if sources:
+                conn.execute(source_runs.update().where(source_runs.c.status == "running")
+                             .values(status="error", finished_at=now,
+                                     errors=json.dumps([INTERRUPTED])))
+        return sources
 
     def _apply(
         self, conn: Connection, run_id: int, source: str, records: Iterable[Record],

@@ -110,14 +110,14 @@ def _top_level_items(ijson: Any, stream: Any) -> Iterator[Any]:
                 raise _TooDeep(f"nested deeper than {MAX_DEPTH} levels")
             if depth == 1:
                 if event != "start_array":
-                    raise _TooDeep("the export is not a JSON array")
+                    return  # not an array: no records (the source reports the layout change)
                 continue
         elif event in ("end_map", "end_array"):
             depth -= 1
             if depth == 0:
                 return
         elif depth == 0:
-            raise _TooDeep("the export is not a JSON array")
+            return  # a bare scalar: no records
         if depth == 1 and event not in ("end_map", "end_array"):
             yield value  # a scalar element of the top-level array (reported as malformed)
             continue
