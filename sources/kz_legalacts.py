@@ -133,6 +133,15 @@ def parse_list_page(
     refuse_nesting(cards, "div.contentlist", url)
     records = [_parse_card(card, url, stages) for card in cards]
     match = _TOTAL_PAGES.search(html)
+    if records and match is None:
+        # The pagination script follows the cards on every list page (SOURCES.md §1.6). A
+        # body cut short (a connection closed mid-way, no Content-Length to tell) still
+        # parses: its last card would lose its counters, and the next run would get a 304
+        # for a page never read in full. Fail the page instead, so nothing is stored from it
+        # and its validators are not saved.
+        raise LayoutChanged("script totalPages (twbsPagination)", url,
+                            "the page ends before its pagination script: cut short, or the "
+                            "layout changed")
     return ListPage(records, _count(match.group(1)) if match else None)
 
 
@@ -149,7 +158,8 @@ def _parse_card(card: Tag, page_url: str, stages: Mapping[str, str]) -> Record:
     status = fields["status"]
     counters, agency = _tags(card.select_one("div.tags"))
     download = card.select_one("div.readmore a[href*='downloadnpa']")
-    details: dict[str, Any] = {"counters": counters}
+    # No div.tags, no counters: "not shown" must not overwrite stored counters with nulls.
+    details: dict[str, Any] = {} if counters is None else {"counters": counters}
     if download is not None:
         file_link = split_url(str(download["href"]))
         file_ids = parse_qs(file_link.query).get("id") if file_link else None
@@ -218,13 +228,10 @@ def _number_in_or_after(span: Tag | None) -> int | None:
     return _count(match.group()) if match else _number_after(span)
 
 
-def _tags(tags: Tag | None) -> tuple[dict[str, int | None], str | None]:
-    """Counters and developer body from div.tags (all None when the block is absent)."""
-    empty: dict[str, int | None] = dict.fromkeys(
-        ("comments", "likes", "dislikes", "views", "accepted", "rejected")
-    )
+def _tags(tags: Tag | None) -> tuple[dict[str, int | None] | None, str | None]:
+    """Counters and developer body from div.tags (None, None when the block is absent)."""
     if tags is None:
-        return empty, None
+        return None, None
     agency_icon = tags.select_one("span.icon2")
     agency = None
     if agency_icon is not None and isinstance(agency_icon.next_sibling, NavigableString):

@@ -242,10 +242,6 @@ _UPR_COMBINE = (
 #: Cases that fail for a defect outside the files this change may touch, with the defect.
 #: The tests mark them xfail(strict=True): a fix makes them pass, and the mark must go.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("kz_legalacts", "truncated, no length"): (
-        "kz_legalacts reads a card cut short (its div.tags missing) as counters all None, "
-        "and changes.merge lets those None replace the stored counters: a counters_changed "
-        "event to None in a run that succeeds (sources/kz_legalacts.py, tracker/changes.py)"),
     **{(EXPORT, name): _UPR_COMBINE for name in (
         "none (control)", "reset mid-body", "trickling body", "truncated body", "empty 200",
         "50 MB body", "50 MB body, no length", "redirect to another host")},

@@ -116,7 +116,8 @@ def test_nested_legalacts_cards_are_a_layout_change() -> None:
         _layout_changed(lambda: KzLegalacts.parse(page, LEGALACTS), "div.contentlist",
                         "nested 499 deep")
     siblings = "<div class='maincontent'>" + "</div>".join(CARD.format(i) for i in range(3))
-    assert [r.external_id for r in KzLegalacts.parse(siblings + "</div>", LEGALACTS)] == \
+    pager = "</div><script>$('#pager').twbsPagination({totalPages: 1});</script>"
+    assert [r.external_id for r in KzLegalacts.parse(siblings + pager, LEGALACTS)] == \
         ["0", "1", "2"]
 
 

@@ -95,8 +95,8 @@ def test_missing_deadline_and_missing_counters() -> None:
     assert under_review.discussion_until is None
     assert under_review.stage == "drafting"
     assert under_review.details["counters"]["comments"] == 0
-    assert no_counters.details["counters"] == dict.fromkeys(
-        ("comments", "likes", "dislikes", "views", "accepted", "rejected"))
+    # No div.tags: no counters at all, so a stored card keeps the counters it had.
+    assert "counters" not in no_counters.details
     assert no_counters.agency is None
     assert no_counters.discussion_until is not None
 
@@ -142,3 +142,16 @@ def test_watch_query_urls() -> None:
     query = WatchQuery("concepts", (("types[0]", "7001"), ("types[1]", "7002")), 3)
     assert query.url(BASE, 1) == f"{BASE}/list?types%5B0%5D=7001&types%5B1%5D=7002"
     assert query.url(BASE, 2).endswith("&page=2")
+
+
+@pytest.mark.parametrize("fraction", [0.35, 0.5, 0.7, 0.9])
+def test_a_page_cut_short_fails_instead_of_losing_counters(fraction: float) -> None:
+    """A body that ends early (the connection closed, no Content-Length to tell) still parses
+    as HTML; its last card lost its div.tags. Storing it would replace stored counters with
+    nulls and save validators for a page never read in full, so the page fails loudly."""
+    for html in (real_archive_page(), fixture_text("kz_legalacts", "list_types629_p1.html")):
+        assert parse_list_page(html, ARCHIVE_URL).records  # whole, it parses
+        cut = html[: html.index("totalPages")][: int(len(html) * fraction)]
+        assert 'class="contentlist"' in cut  # at least one card survives the cut
+        with pytest.raises(LayoutChanged, match="ends before its pagination script"):
+            parse_list_page(cut, ARCHIVE_URL)
