@@ -176,16 +176,22 @@ class UnUpr(Source):
         export_recs: list[Rec] = []
         if scan is not None:
             export_recs = self._export_recs(scan, evidence)
+        export_configured = bool(str(self.options.get("export_file", "")).strip()
+                                 or str(self.options.get("export_url", "")).strip())
+        export_complete = not export_configured or (scan is not None and not scan.truncated)
         combined = combine(
             api_recs, export_recs, source=self.name, wg_reports=wg_reports(self.options, where),
             known_ids=self.known_ids, position_map=self.options.get("position_map", {}),
+            export_complete=export_complete,
         )
         for warning in combined.warnings:
             self.warn(warning)
         records = combined.records
-        if scan is not None and scan.truncated:
-            # A UPR Info row that found no export record may have lost it to the cut: it is
-            # not stored under a fallback id now (ids never move), but next time.
+        if not export_complete:
+            # A UPR Info row that found no export record may have lost it to the cut, or to
+            # an export that answered 304 (its record is stored under its paragraph id, which
+            # only the export's text joins it to): it is not stored under a fallback id now
+            # (ids never move, so that would be a duplicate for good), but next time.
             keep = [r for r in records if not r.external_id.startswith("upr-info:")
                     or r.external_id in self.known_ids]
             if len(keep) < len(records):

@@ -50,8 +50,15 @@ def combine(
     wg_reports: Mapping[int, str],
     known_ids: Collection[str] = frozenset(),
     position_map: Mapping[str, str] | None = None,
+    export_complete: bool = True,
 ) -> Combined:
-    """Merge both inputs into one record per recommendation."""
+    """Merge both inputs into one record per recommendation.
+
+    ``export_complete`` is False when an export is configured but was not read in full this
+    run (it answered 304, failed or was cut short): a UPR Info row then says nothing about
+    the fields the export contributes (the theme groups come from both inputs' labels), so
+    they are left out and the stored values are kept, instead of being recomputed from the
+    UPR Info labels alone (a spurious ``details_changed``)."""
     out = Combined()
     by_cycle = {symbol: cycle for cycle, symbol in wg_reports.items()}
     pairs: dict[str, tuple[Rec | None, Rec | None]] = {}
@@ -84,7 +91,8 @@ def combine(
     unknown_positions: dict[str, int] = {}
     no_position = 0
     for rid, (a, e) in ordered:
-        record, problem = _record(source, _stable_id(rid, a, e, known_ids), a, e, position_map)
+        record, problem = _record(source, _stable_id(rid, a, e, known_ids), a, e, position_map,
+                                  export_complete)
         out.records.append(record)
         if problem == "none":
             no_position += 1
@@ -144,6 +152,7 @@ def _stable_id(rid: str, a: Rec | None, e: Rec | None, known: Collection[str]) -
 def _record(
     source: str, external_id: str, a: Rec | None, e: Rec | None,
     position_map: Mapping[str, str] | None,
+    export_complete: bool = True,
 ) -> tuple[Record, str | None]:
     """The record, and "none" (no position), the unmapped raw position, or None."""
     main = e or a
@@ -186,7 +195,7 @@ def _record(
             details["session"] = a.session
         if a.position_raw:
             details["position_upr_info"] = a.position_raw
-    if labels:
+    if labels and (e is not None or export_complete):
         details["theme_groups"] = theme_groups(labels)
     # A value this run did not see is left out, so the stored one is kept (merge rule).
     details = {k: v for k, v in details.items() if v is not None}
