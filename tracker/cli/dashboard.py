@@ -7,6 +7,7 @@ them, and scripts that only scrape never load them.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,11 +15,15 @@ from tracker.cli.app import App, cli, get_app
 from tracker.config import Settings
 from tracker.errors import ConfigError, UsageError
 from tracker.store import Store
-from tracker.views import GoalInfo, load_goal_infos
+
+if TYPE_CHECKING:
+    from tracker.views import GoalInfo
 
 
 def _goals(settings: Settings) -> tuple[list[GoalInfo], str | None]:
     """The goals, or none and the error (the dashboard opens anyway and shows it)."""
+    from tracker.views import load_goal_infos
+
     try:
         return load_goal_infos(settings.home), None
     except ConfigError as exc:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from tracker.alerts import MailContext, mail_context, preview_digest, send_digests
 from tracker.cli.app import cli, echo_json, get_app
 from tracker.errors import UsageError
 from tracker.lock import LockHeld, SchedulerLock
 from tracker.mailconfig import Recipient
 from tracker.textsafe import terminal_safe
+
+if TYPE_CHECKING:  # mail is loaded only by `tracker digest`
+    from tracker.alerts import MailContext
 
 
 def _recipients(ctx: MailContext, only: str | None) -> list[Recipient]:
@@ -36,6 +39,8 @@ def _recipients(ctx: MailContext, only: str | None) -> list[Recipient]:
 def digest(ctx: click.Context, preview: bool, send: bool, only: str | None, as_html: bool,
            as_json: bool) -> int:
     """Preview or send the email digests."""
+    from tracker.alerts import mail_context, preview_digest, send_digests
+
     if preview == send:
         raise UsageError("give exactly one of --preview or --send")
     app = get_app(ctx)

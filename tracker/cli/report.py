@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from tracker.actions import goal_catalog, parse_date
-from tracker.calendar_export import build_calendar, calendar_bytes
 from tracker.cli.app import cli, get_app
 from tracker.errors import UsageError
 from tracker.fetch import utcnow_iso
@@ -71,6 +70,8 @@ def report(ctx: click.Context, /, date_from: str, date_to: str, goal: str | None
 def calendar(ctx: click.Context, /, ics: Path, include_all: bool, date_from: str | None,
              today_: str | None) -> None:
     """Write comment deadlines, treaty-body deadlines and follow-up dates as an .ics file."""
+    from tracker.calendar_export import build_calendar, calendar_bytes  # icalendar
+
     since = dt.date.fromisoformat(parse_date(date_from, "--from")) if date_from \
         else _today(today_)
     store = get_app(ctx).store()

@@ -12,17 +12,19 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from tracker.alerts import mail_context
 from tracker.cli.app import cli, echo_json, get_app
 from tracker.config import Settings
 from tracker.lock import LockHeld, SchedulerLock
 from tracker.runner import recover_interrupted_runs
-from tracker.scheduling import Runtime, job_specs, run_daemon, run_once
 from tracker.store import Store
 from tracker.textsafe import terminal_safe
+
+if TYPE_CHECKING:  # the scheduler (APScheduler) and mail are loaded only by `tracker run`
+    from tracker.scheduling import Runtime
 
 log = logging.getLogger("tracker.run")
 LOG_NAME = "tracker.log"
@@ -69,6 +71,9 @@ def logging_to(home: Path, verbose: bool) -> Iterator[Path]:
 
 
 def build_runtime(settings: Settings, store: Store) -> Runtime:
+    from tracker.alerts import mail_context
+    from tracker.scheduling import Runtime, job_specs
+
     """The scheduler's runtime for this home (config checked before anything runs)."""
     ctx = mail_context(settings, store)
     where = str(settings.home / "tracker.toml")
@@ -103,6 +108,8 @@ def stop_on_signals(runtime: Runtime) -> Iterator[None]:
 @click.pass_context
 def run(ctx: click.Context, once: bool, as_json: bool, verbose: bool) -> int:
     """Run the scheduler: sources on their schedules, digests and alerts by email."""
+    from tracker.scheduling import run_daemon
+
     app = get_app(ctx)
     settings = app.settings()
     store = app.store()
@@ -138,6 +145,8 @@ def run(ctx: click.Context, once: bool, as_json: bool, verbose: bool) -> int:
 
 
 def _once(runtime: Runtime, as_json: bool) -> int:
+    from tracker.scheduling import run_once
+
     results = run_once(runtime)
     if as_json:
         echo_json([{"job": r.job_id, "action": r.action, "ok": r.ok, "detail": r.detail,

@@ -407,7 +407,13 @@ class Store:
         """Record a source's health; a change is appended to the event log (once per
         change, so digests and the dashboard report it once). True if it changed."""
         now = utcnow_iso()
-        with self._write() as conn:
+        with self.engine.connect() as conn:  # the usual case, nothing new: no write lock
+            current = conn.execute(
+                select(source_health.c.health, source_health.c.reason)
+                .where(source_health.c.source == source)).first()
+        if current is not None and tuple(current) == (health, reason):
+            return False
+        with self._write() as conn:  # read again under the lock: another writer may be first
             row = conn.execute(
                 select(source_health).where(source_health.c.source == source)
             ).mappings().first()
