@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tracker.matching import Goal, Matcher, MatchInput, load_goals
+from tracker.matching import Goal, MatchInput, load_goals
+from tracker.matching.engine import matcher_for
 from tracker.matching.goals import default_goals_path
 from tracker.store import Store
 from tracker.store.matches import FoundMatch, MatchChanges, apply_matches, get_meta, set_meta
@@ -66,22 +67,6 @@ def match_input(row: Mapping[str, Any]) -> MatchInput:
             labels.append(value)
     return MatchInput(title=row.get("title") or "", text=text, labels=labels,
                       lang=row.get("language"))
-
-
-_MATCHERS: dict[tuple[Goal, ...], Matcher] = {}
-
-
-def matcher_for(goals: Sequence[Goal]) -> Matcher:
-    """One compiled Matcher per loaded goals list (goals compare by identity): building one
-    compiles every query and stemmer table, which cost more than matching a page's records
-    when it was done for every source run."""
-    key = tuple(goals)
-    matcher = _MATCHERS.get(key)
-    if matcher is None:
-        if len(_MATCHERS) >= 4:  # goals reloaded after an edit: forget the oldest
-            _MATCHERS.pop(next(iter(_MATCHERS)))
-        matcher = _MATCHERS[key] = Matcher(goals)
-    return matcher
 
 
 def match_documents(

@@ -129,3 +129,16 @@ def test_analyse_tags_keys_by_language() -> None:
     assert analyse("кемсітушілікке") == ("kk:кемсітушілік",)
     assert analyse("violence") == ("en:violenc",)
     assert analyse("400") == ("xx:400",)
+
+
+def test_numbers_do_not_grow_the_stem_cache() -> None:
+    """A daemon reads new draft numbers every day: they must not accumulate in memory."""
+    from tracker.matching.stem import _analyse_cached, analyse
+
+    before = _analyse_cached.cache_info().currsize
+    keys = [analyse(f"{n}-viii") for n in range(100_000, 101_000)]
+    assert keys[0] == analyse("100000-viii") and len(keys) == 1000
+    assert _analyse_cached.cache_info().currsize == before
+    assert _analyse_cached.cache_info().maxsize == 50_000
+    analyse("щебетуньями")  # a word (no digits) is remembered
+    assert _analyse_cached.cache_info().currsize == min(before + 1, 50_000)

@@ -36,7 +36,9 @@ Occ = tuple[int, int]
 
 #: Empty words between two labels: more than any NEAR distance, so nothing spans labels.
 LABEL_GAP = 60
-_MEMO_LIMIT = 500_000
+#: Token lookups remembered per Matcher (reused for the daemon's whole life, see
+#: engine.matcher_for): bounded so memory levels off; the memo is dropped when full.
+_MEMO_LIMIT = 100_000
 _SHORT_TEXT = 3000  # words
 _NONE: tuple[int, ...] = ()
 # possessive quantifiers: no backtracking inside a word
@@ -101,6 +103,9 @@ class Lexicon:
         """(all ids, indexed ids) of the query words that one word (raw or normalised) matches."""
         found = self.memo.get(token)
         if found is None:
+            if any(char.isdigit() for char in token):
+                # Numbers are nearly all unique: computed each time, never remembered.
+                return self._compute(token)
             if len(self.memo) >= _MEMO_LIMIT:
                 self._forget()
             found = self.memo[token] = self._compute(token) if token else (_NONE, _NONE)

@@ -104,7 +104,7 @@ def _strip_one(word: str, endings: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=20_000)  # bounded: a daemon runs for months (see stem.analyse)
 def stem_kazakh(word: str) -> str:
     """The stem of a normalised Kazakh word (a compound is stemmed on its last part)."""
     if "-" in word:

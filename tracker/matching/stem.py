@@ -72,9 +72,18 @@ def stem(word: str, language: str | None = None) -> str:
     return word
 
 
-@lru_cache(maxsize=262144)
 def analyse(word: str) -> tuple[str, ...]:
-    """Language-tagged stem keys of one normalised word (see the module docstring)."""
+    """Language-tagged stem keys of one normalised word (see the module docstring).
+
+    Words with digits (draft numbers, dates, article numbers) are nearly all unique and
+    cheap to analyse: they bypass the cache, which would otherwise grow by every new number
+    a long-running daemon reads."""
+    if any(char.isdigit() for char in word):
+        return _analyse(word)
+    return _analyse_cached(word)
+
+
+def _analyse(word: str) -> tuple[str, ...]:
     language = guess_language(word)
     if language == "kk":
         return (f"kk:{stem_kazakh(word)}",)
@@ -85,3 +94,8 @@ def analyse(word: str) -> tuple[str, ...]:
     if language == "en":
         return (f"en:{stem_english(word)}",)
     return (f"xx:{word}",)
+
+
+#: Bounded so a daemon's memory levels off: ~50,000 words cover the working vocabulary of
+#: Russian, Kazakh and English legal text; rarer words are recomputed (a stem is cheap).
+_analyse_cached = lru_cache(maxsize=50_000)(_analyse)
