@@ -50,7 +50,7 @@ def child(home: str, interval: float, sqlite_cache_kib: int | None = None) -> No
     diagnosis only, SQLite's page cache per connection capped at ``sqlite_cache_kib``)."""
     from apscheduler.triggers.interval import IntervalTrigger
 
-    import tracker.cli.run as run_module
+    import tracker.scheduling as run_module  # `tracker run` imports job_specs from here
     from tracker.cli import main
     from tracker.scheduling import JobSpec
 

@@ -143,3 +143,15 @@ def test_migration_2_recomputes_link_keys_of_a_v1_database(store_url: str) -> No
         keys = dict(conn.execute(text("SELECT external_id, link_key FROM documents")).all())
     assert keys == {"1": "обеспечения прав женщин и безопасности детей", "2": "проект 2"}
     store.close()
+
+
+def test_a_record_seen_twice_in_one_run_is_one_document(store_url: str) -> None:
+    """The batch is read up front; a repeat within the run must see the run's own write."""
+    store = Store.open(store_url)
+    result = apply(store, [rec("1"), rec("2"), rec("1", title="Проект 1, новая редакция")])
+    docs = {d["external_id"]: d for d in store.documents()}
+    assert len(docs) == 2 and docs["1"]["title"] == "Проект 1, новая редакция"
+    assert (result.inserted, result.updated) == (2, 1)  # type: ignore[attr-defined]
+    types = sorted(e["type"] for e in store.events() if e["external_id"] == "1")
+    assert types == ["new", "title_changed"]
+    store.close()

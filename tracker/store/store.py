@@ -253,13 +253,27 @@ class Store:
         inserted = updated = unchanged = n_events = 0
         to_link: list[int] = []
         changed: list[int] = []
+        records = list(records)
+        # The stored rows of the whole batch in a few queries, not one SELECT per record.
+        wanted = list(dict.fromkeys(r.external_id for r in records))
+        preloaded: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            for found in conn.execute(select(documents).where(
+                    documents.c.source == source,
+                    documents.c.external_id.in_(wanted[start:start + 500]))).mappings():
+                preloaded[found["external_id"]] = _row_to_dict(found)
+        seen: set[str] = set()
         for raw in records:
-            row = conn.execute(
-                select(documents).where(
-                    documents.c.source == source, documents.c.external_id == raw.external_id
-                )
-            ).mappings().first()
-            stored = _row_to_dict(row) if row else None
+            if raw.external_id in seen:  # twice in one run: read what this run just wrote
+                row = conn.execute(
+                    select(documents).where(
+                        documents.c.source == source, documents.c.external_id == raw.external_id
+                    )
+                ).mappings().first()
+                stored = _row_to_dict(row) if row else None
+            else:
+                stored = preloaded.get(raw.external_id)
+            seen.add(raw.external_id)
             record = merge(stored, raw)
             digest = record.content_hash()
             if stored is not None and stored["content_hash"] == digest:
