@@ -186,6 +186,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - current)
 
 
+#: Seconds a robots.txt is used before it is read again (RFC 9309 §2.4: at most 24 hours).
+ROBOTS_TTL = 24 * 3600.0
+
+
 class Fetcher:
     """A polite HTTP session shared by the sources of one process."""
 
@@ -213,7 +217,9 @@ class Fetcher:
         self._transport = transport
         self._clients: dict[str, httpx.Client] = {}
         self._last_request: dict[str, float] = {}
-        self._robots: dict[str, Protego | None] = {}
+        # origin → (when read, rules); re-read after ROBOTS_TTL (a fetcher may live for days
+        # in the daemon, and RFC 9309 §2.4 caps the use of a cached robots.txt at 24 hours).
+        self._robots: dict[str, tuple[float, Protego | None]] = {}
 
     # -- public -----------------------------------------------------------------------
 
@@ -343,9 +349,10 @@ class Fetcher:
         """Raise RobotsDisallowed unless allowed; True when an explicit override was used."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._robots:
-            self._robots[origin] = self._load_robots(origin)
-        rules = self._robots[origin]
+        cached = self._robots.get(origin)
+        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
+            cached = self._robots[origin] = (time.monotonic(), self._load_robots(origin))
+        rules = cached[1]
         if rules is None or rules.can_fetch(url, self.settings.user_agent):
             return False
         path = parts.path or "/"
