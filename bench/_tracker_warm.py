@@ -3,7 +3,7 @@
 Started once per benchmark run with TRACKER_HOME set; it imports the tracker, reads the
 settings, opens the store and loads the goals once (like `tracker daemon`), then for every
 line ``cycle`` on stdin runs every enabled source exactly as the daemon's source job does
-(tracker/scheduling.py ``_run_source_job``: a Fetcher per source, ``run_source`` with the
+(tracker/scheduling.py ``_run_source_job``: one shared Fetcher, ``run_source`` with the
 goals) and prints one JSON line: wall and CPU seconds of the cycle (this process only),
 peak RSS so far (VmHWM, MiB), and the run summaries. ``quit`` (or end of input) ends it.
 """
@@ -50,6 +50,9 @@ def main() -> int:
     goals = load_home_goals(home)
     rematch_if_goals_changed(store, goals)
     keys = enabled_sources(settings)
+    # As the daemon's source jobs do (tracker/scheduling.py Runtime.fetcher): one fetcher for
+    # the process, so connections stay open and robots.txt is read once per site.
+    fetcher = Fetcher(settings.fetch, Archive(settings.archive_dir), store)
     print(json.dumps({"ready": True, "sources": len(keys)}), flush=True)
     for line in sys.stdin:
         if line.strip() != "cycle":
@@ -57,13 +60,13 @@ def main() -> int:
         wall, started = time.perf_counter(), cpu()
         summaries = []
         for key in keys:
-            with Fetcher(settings.fetch, Archive(settings.archive_dir), store) as fetcher:
-                summaries.append(run_source(key, settings=settings, store=store,
-                                            fetcher=fetcher, goals=goals).as_dict())
+            summaries.append(run_source(key, settings=settings, store=store,
+                                        fetcher=fetcher, goals=goals).as_dict())
         out = {"wall": time.perf_counter() - wall, "cpu": cpu() - started,
                "rss_mib": peak_rss_mib(),
                "summaries": summaries}
         print(json.dumps(out, ensure_ascii=False), flush=True)
+    fetcher.close()
     store.close()
     return 0
 
