@@ -51,15 +51,23 @@ def apply_matches(
     known_goals = set(goal_ids)
     changes = MatchChanges({}, {})
     now = utcnow_iso()
+    # Existing matches and sources of the whole batch in a few queries (most documents
+    # match nothing: two queries per document were most of the matching cost of a run).
+    ids = list(found)
+    existing_by_doc: dict[int, dict[str, Any]] = {}
+    sources: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for stored in conn.execute(select(matches).where(matches.c.document_id.in_(chunk))
+                                ).mappings():
+            existing_by_doc.setdefault(int(stored["document_id"]), {})[stored["goal_id"]] = stored
+        sources.update((int(i), str(s)) for i, s in conn.execute(
+            select(documents.c.id, documents.c.source).where(documents.c.id.in_(chunk))))
     for doc_id, results in found.items():
-        existing = {
-            row["goal_id"]: row
-            for row in conn.execute(select(matches).where(matches.c.document_id == doc_id))
-            .mappings()
-        }
-        source = conn.execute(
-            select(documents.c.source).where(documents.c.id == doc_id)
-        ).scalar_one()
+        existing = existing_by_doc.get(doc_id, {})
+        if not results and not existing:
+            continue
+        source = sources[doc_id]
         seen = set()
         for result in results:
             seen.add(result.goal_id)

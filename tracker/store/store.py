@@ -14,6 +14,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    bindparam,
     create_engine,
     event,
     func,
@@ -263,6 +264,7 @@ class Store:
                     documents.c.external_id.in_(wanted[start:start + 500]))).mappings():
                 preloaded[found["external_id"]] = _row_to_dict(found)
         seen: set[str] = set()
+        new_events: list[dict[str, Any]] = []
         for raw in records:
             if raw.external_id in seen:  # twice in one run: read what this run just wrote
                 row = conn.execute(
@@ -280,28 +282,29 @@ class Store:
                 unchanged += 1
                 continue
             values = _record_values(record, digest, observed)
+            # Values go as parameters of cached statements, not baked into a new statement
+            # per record (SQLAlchemy then compiles each INSERT once, not 8,000 times).
             if stored is None:
                 values["first_seen"] = observed
-                doc_id = _new_id(conn.execute(documents.insert().values(**values)))
+                doc_id = _new_id(conn.execute(_INSERT_DOCUMENT, values))
                 inserted += 1
                 to_link.append(doc_id)
                 changed.append(doc_id)
             else:
                 doc_id = int(stored["id"])
-                conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
+                conn.execute(_UPDATE_DOCUMENT, {**values, "doc_id_": doc_id})
                 updated += 1
                 changed.append(doc_id)
                 if stored["title"] != record.title or stored["stage"] != record.stage:
                     to_link.append(doc_id)
-            for draft in diff(stored, record):
-                conn.execute(
-                    events.insert().values(
-                        source=source, document_id=doc_id, run_id=run_id, type=draft.type,
-                        old=_json(draft.old), new=_json(draft.new), observed_at=observed,
-                        evidence=record.evidence,
-                    )
-                )
-                n_events += 1
+            new_events.extend(
+                {"source": source, "document_id": doc_id, "run_id": run_id, "type": draft.type,
+                 "old": _json(draft.old), "new": _json(draft.new), "observed_at": observed,
+                 "evidence": record.evidence}
+                for draft in diff(stored, record))
+        if new_events:  # one executemany, in order: ids follow the records as before
+            conn.execute(events.insert(), new_events)
+        n_events = len(new_events)
         auto_link(conn, to_link)
         return ApplyResult(inserted, updated, unchanged, n_events, tuple(to_link),
                            tuple(dict.fromkeys(changed)))
@@ -491,6 +494,10 @@ def _record_values(record: Record, digest: str, observed: str) -> dict[str, Any]
         "link_key": blocking_key(linking_title(record.title, record.details)),
         "last_changed": observed,
     }
+
+
+_INSERT_DOCUMENT = documents.insert()
+_UPDATE_DOCUMENT = documents.update().where(documents.c.id == bindparam("doc_id_"))
 
 
 def _new_id(result: CursorResult[Any]) -> int:
