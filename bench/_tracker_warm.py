@@ -3,9 +3,10 @@
 Started once per benchmark run with TRACKER_HOME set; it imports the tracker, reads the
 settings, opens the store and loads the goals once (like `tracker daemon`), then for every
 line ``cycle`` on stdin runs every enabled source exactly as the daemon's source job does
-(tracker/scheduling.py ``_run_source_job``: one shared Fetcher, ``run_source`` with the
-goals) and prints one JSON line: wall and CPU seconds of the cycle (this process only),
-peak RSS so far (VmHWM, MiB), and the run summaries. ``quit`` (or end of input) ends it.
+(tracker/scheduling.py ``_run_source_job``: the worker thread's long-lived Fetcher,
+``run_source`` with the goals) and prints one JSON line: wall and CPU seconds of the cycle
+(this process only), peak RSS so far (VmHWM, MiB), and the run summaries. ``quit`` (or end
+of input) ends it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from tracker.archive import Archive  # noqa: E402
 from tracker.catalog import enabled_sources, load_home_settings  # noqa: E402
 from tracker.config import resolve_home  # noqa: E402
-from tracker.fetch import Fetcher  # noqa: E402
+from tracker.fetch import Fetcher, RobotsCache  # noqa: E402
 from tracker.matchrun import load_home_goals, rematch_if_goals_changed  # noqa: E402
 from tracker.runner import run_source  # noqa: E402
 from tracker.store import Store  # noqa: E402
@@ -50,9 +51,12 @@ def main() -> int:
     goals = load_home_goals(home)
     rematch_if_goals_changed(store, goals)
     keys = enabled_sources(settings)
-    # As the daemon's source jobs do (tracker/scheduling.py Runtime.fetcher): one fetcher for
-    # the process, so connections stay open and robots.txt is read once per site.
-    fetcher = Fetcher(settings.fetch, Archive(settings.archive_dir), store)
+    # As the daemon's source jobs do (tracker/scheduling.py Runtime.fetcher): one fetcher per
+    # worker thread (this process runs sources in one thread), kept across cycles so
+    # connections stay open, with robots.txt rules shared by the process's fetchers (each
+    # site's read once a day).
+    fetcher = Fetcher(settings.fetch, Archive(settings.archive_dir), store,
+                      robots=RobotsCache())
     print(json.dumps({"ready": True, "sources": len(keys)}), flush=True)
     for line in sys.stdin:
         if line.strip() != "cycle":

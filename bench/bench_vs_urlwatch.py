@@ -456,8 +456,8 @@ def main() -> int:
         subprocess.run(argv, env=child_env(), capture_output=True, timeout=120, check=False)
     work = Path(tempfile.mkdtemp(prefix="bench-vs-urlwatch-"))
     # Bounded traffic: per run and cycle, scrape and the warm tracker make N + 1 requests
-    # (robots.txt once) and urlwatch N (the budget leaves room for 5N); the server answers 503 past the budget and
-    # stops by itself after `lifetime` seconds whatever happens.
+    # (robots.txt once) and urlwatch N (the budget leaves room for 5N); the server answers
+    # 503 past the budget and stops by itself after `lifetime` seconds whatever happens.
     budget = args.runs * 3 * (5 * args.pages + 10) + 100
     lifetime = 600 + args.runs * 3600
     sizes = sorted(len(p.reply().body) / 1024

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,9 @@ class Archive:
         os.chmod(self.root, 0o700)
         # Write to a temporary name and rename: a crash never leaves a truncated file
         # under the final (content-addressed) name.
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        # Process and thread in the name: two threads (the scheduler's worker and the
+        # dashboard's "run now") may store the same bytes at the same moment.
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             gz.write(blob)

@@ -22,6 +22,7 @@ import functools
 import json
 import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -190,8 +191,69 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 ROBOTS_TTL = 24 * 3600.0
 
 
+class RobotsCache:
+    """robots.txt rules per origin (scheme://host:port), shared by the fetchers of one owner
+    (the daemon's worker threads) and safe to use from several threads.
+
+    RFC 9309 §2.4 lets a crawler use a robots.txt for up to 24 hours (``ROBOTS_TTL``), so a
+    process that runs many sources on one site reads it once, not before every source. Only
+    an answer is remembered: rules (2xx) or "no rules, allow all" (4xx). A 5xx or an
+    unreachable robots.txt means "disallow everything" *for now* (the loader raises), and the
+    next fetch asks again, so a site that recovers is crawled again. A source's
+    ``robots_override`` is not part of the rules: each fetch applies its own at check time.
+    A miss is read by one thread per origin; threads missing at the same moment wait for
+    that read instead of each asking the site.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: dict[str, tuple[float, Protego | None]] = {}
+        self._loading: dict[str, threading.Lock] = {}
+
+    def rules_for(self, origin: str, load: Callable[[str], Protego | None]) -> Protego | None:
+        """The rules of ``origin`` (None = allow all), read with ``load(origin)`` when absent
+        or older than ``ROBOTS_TTL``; an exception of ``load`` propagates, nothing
+        remembered."""
+        fresh = self._fresh(origin)
+        if fresh is not None:
+            return fresh[1]
+        with self._lock:
+            loading = self._loading.setdefault(origin, threading.Lock())
+        with loading:
+            fresh = self._fresh(origin)  # read by another thread while this one waited
+            if fresh is not None:
+                return fresh[1]
+            rules = load(origin)
+            with self._lock:
+                self._rules[origin] = (time.monotonic(), rules)
+            return rules
+
+    def clear(self) -> None:
+        """Forget every origin's rules (each is read again at its next fetch)."""
+        with self._lock:
+            self._rules.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rules)
+
+    def _fresh(self, origin: str) -> tuple[float, Protego | None] | None:
+        # No lock for this read (every fetch makes it): a dict lookup is atomic in CPython,
+        # and entries are only ever replaced whole.
+        cached = self._rules.get(origin)
+        # ROBOTS_TTL is read at each use (not bound at import): tests shorten it.
+        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
+            return None
+        return cached
+
+
 class Fetcher:
-    """A polite HTTP session shared by the sources of one process."""
+    """A polite HTTP session shared by the sources of one process.
+
+    Not thread-safe (per-run counts, the pacing clock, connection pools): a process that runs
+    sources in several threads gives each thread its own fetcher and lets them share one
+    ``RobotsCache`` (``robots=``), as the daemon does (tracker/scheduling.py ``Runtime``).
+    """
 
     def __init__(
         self,
@@ -203,6 +265,7 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         max_duration: float | None = None,
         max_stream_duration: float = 3600.0,
+        robots: RobotsCache | None = None,
     ) -> None:
         self.settings = settings
         #: Deadline of one exchange in seconds, from the request to the last body byte.
@@ -217,9 +280,10 @@ class Fetcher:
         self._transport = transport
         self._clients: dict[str, httpx.Client] = {}
         self._last_request: dict[str, float] = {}
-        # origin → (when read, rules); re-read after ROBOTS_TTL (a fetcher may live for days
-        # in the daemon, and RFC 9309 §2.4 caps the use of a cached robots.txt at 24 hours).
-        self._robots: dict[str, tuple[float, Protego | None]] = {}
+        #: robots.txt rules per origin, re-read after ROBOTS_TTL (a fetcher may live for days
+        #: in the daemon). Private unless the owner passes one shared by its fetchers, so one
+        #: owner's rules never leak into another's (a test's server, a one-off live check).
+        self.robots = robots if robots is not None else RobotsCache()
 
     # -- public -----------------------------------------------------------------------
 
@@ -349,10 +413,7 @@ class Fetcher:
         """Raise RobotsDisallowed unless allowed; True when an explicit override was used."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        cached = self._robots.get(origin)
-        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
-            cached = self._robots[origin] = (time.monotonic(), self._load_robots(origin))
-        rules = cached[1]
+        rules = self.robots.rules_for(origin, self._load_robots)
         if rules is None or rules.can_fetch(url, self.settings.user_agent):
             return False
         path = parts.path or "/"

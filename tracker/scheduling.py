@@ -33,7 +33,7 @@ from tracker.archive import Archive
 from tracker.catalog import all_sources, enabled_sources
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.fetch import Fetcher
+from tracker.fetch import Fetcher, RobotsCache
 from tracker.mailconfig import WEEKDAYS, MailSettings, SourceSchedule
 from tracker.runner import recover_interrupted_runs, run_source
 from tracker.store import Store
@@ -166,26 +166,36 @@ class Runtime:
     mail_ctx: MailContext
     specs: list[JobSpec]
     stop: threading.Event = field(default_factory=threading.Event)
-    _fetcher: Fetcher | None = field(default=None, repr=False)
+    #: The source jobs' fetchers, one per thread that ran one (thread ident → fetcher).
+    _fetchers: dict[int, Fetcher] = field(default_factory=dict, repr=False)
     _fetcher_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: robots.txt rules shared by those fetchers: each site's is read once per process and
+    #: day (RFC 9309 §2.4), not before every source (which doubled a cycle's requests).
+    _robots: RobotsCache = field(default_factory=RobotsCache, repr=False)
 
     def fetcher(self) -> Fetcher:
-        """One fetcher for every source job of this process: its connections stay open and
-        each site's robots.txt is read once a day, not before every source (which doubled
-        the requests per cycle). Jobs run one at a time (one worker), so runs never share
-        it at the same moment; the lock only guards its creation."""
+        """The calling thread's fetcher for source jobs, kept for its later jobs so that
+        connections stay open. A Fetcher is not thread-safe (a run's counts, the pacing
+        clock, connection pools), so a job never shares one with a job running at the same
+        moment in another thread (APScheduler's workers, ``run --once``'s caller); the
+        fetchers share the robots.txt rules."""
+        thread = threading.get_ident()
         with self._fetcher_lock:
-            if self._fetcher is None:
-                self._fetcher = Fetcher(self.settings.fetch, Archive(self.settings.archive_dir),
-                                        self.store)
-            return self._fetcher
+            fetcher = self._fetchers.get(thread)
+            if fetcher is None:
+                fetcher = self._fetchers[thread] = Fetcher(
+                    self.settings.fetch, Archive(self.settings.archive_dir), self.store,
+                    robots=self._robots)
+            return fetcher
 
     def close_fetcher(self) -> None:
-        """Close the shared fetcher's connections (at scheduler shutdown)."""
+        """Close every source job fetcher's connections (at scheduler shutdown, when no job
+        runs any more); a later job gets a new fetcher."""
         with self._fetcher_lock:
-            if self._fetcher is not None:
-                self._fetcher.close()
-                self._fetcher = None
+            fetchers = list(self._fetchers.values())
+            self._fetchers.clear()
+        for fetcher in fetchers:
+            fetcher.close()
 
     @property
     def mail(self) -> MailSettings:
@@ -242,6 +252,8 @@ def execute_job(job_id: str) -> tuple[bool, str]:
 
 
 def _run_source_job(rt: Runtime, key: str) -> tuple[bool, str]:
+    """Run one source with this worker thread's long-lived fetcher (``Runtime.fetcher``:
+    open connections and robots.txt rules carry over from earlier jobs)."""
     settings = rt.settings
     summary = run_source(key, settings=settings, store=rt.store, fetcher=rt.fetcher(),
                          goals=list(rt.mail_ctx.goals))  # type: ignore[arg-type]

@@ -27,10 +27,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+# ``cryptography`` (~20 ms and a native library to load) is imported where a key is derived
+# or a value sealed or opened, not here: this module's names (SEALED_FIELDS, LOCKED, Vault)
+# are imported by every command module, including the `tracker scrape` that cron starts.
 from tracker.errors import ConfigError
 from tracker.store import Store
 from tracker.store import actions as store_actions
@@ -101,6 +100,8 @@ class Sealer:
     """Encrypts and decrypts field values with one derived key (AES-256-GCM)."""
 
     def __init__(self, key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
 
     def seal(self, value: str, field: str) -> str:
@@ -111,6 +112,8 @@ class Sealer:
 
     def open(self, token: str, field: str) -> str:
         """The plaintext of a sealed value; SealError when it does not authenticate."""
+        from cryptography.exceptions import InvalidTag
+
         try:
             if not token.startswith(PREFIX):
                 raise ValueError("not a sealed value")
@@ -128,6 +131,8 @@ class Sealer:
 
     def verifies(self, check: bytes) -> bool:
         """True when ``check`` was made with this key."""
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(check[:_NONCE], check[_NONCE:], _CHECK_AAD) == \
                 _CHECK_PLAINTEXT
@@ -149,6 +154,8 @@ def derive_key(passphrase: str, kdf: str, params: dict[str, int], salt: bytes) -
         return Argon2id(salt=salt, length=32, iterations=params["iterations"],
                         lanes=params["lanes"], memory_cost=params["memory_cost"]).derive(secret)
     if kdf == "scrypt":
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
         return Scrypt(salt=salt, length=32, n=params["n"], r=params["r"],
                       p=params["p"]).derive(secret)
     raise SealError(f"unknown KDF {kdf!r}")
@@ -157,6 +164,8 @@ def derive_key(passphrase: str, kdf: str, params: dict[str, int], salt: bytes) -
 def create_seal(passphrase: str, *, kdf: str | None = None,
                 params: dict[str, int] | None = None) -> tuple[SealHeader, Sealer]:
     """A new header (fresh 16-byte salt) and its sealer. Argon2id unless unavailable."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     if not passphrase:
         raise SealError("an empty passphrase cannot seal anything")
     salt = os.urandom(16)

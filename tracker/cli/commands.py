@@ -21,7 +21,6 @@ from tracker.config import CONFIG_NAME, init_home
 from tracker.describe import describe_change
 from tracker.errors import UsageError
 from tracker.fetch import Fetcher, decode_body
-from tracker.livecheck import check_source
 from tracker.matchrun import install_default_goals, load_home_goals, rematch_if_goals_changed
 from tracker.models import Record, RunSummary
 from tracker.runner import run_source
@@ -229,6 +228,8 @@ def sources_check(ctx: click.Context, source_keys: tuple[str, ...], live: bool, 
                   pages: int | None) -> int:
     """Check that each source's layout still parses: one or a few real pages each, robots.txt
     and pacing respected, nothing stored."""
+    from tracker.livecheck import check_source  # only this command checks live layouts
+
     if not live:
         raise UsageError("sources check needs --live: it fetches from the real sites")
     app = get_app(ctx)

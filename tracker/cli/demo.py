@@ -14,12 +14,9 @@ from tracker.archive import Archive
 from tracker.catalog import load_home_settings
 from tracker.cli.app import cli, get_app
 from tracker.cli.commands import print_summary
-from tracker.cli.dashboard import open_dashboard_on
 from tracker.config import CONFIG_NAME
-from tracker.demo.scenario import demo_config, serve_round
 from tracker.fetch import Fetcher
 from tracker.matchrun import install_default_goals, load_home_goals
-from tracker.replay import ReplayServer
 from tracker.runner import run_source
 from tracker.store import Store
 
@@ -34,6 +31,11 @@ from tracker.store import Store
 def demo(demo_dir: Path | None, no_dashboard: bool, headless: bool) -> int:
     """Scrape synthetic legalacts pages twice (a week apart), match them against the goals,
     show the events, preview a digest, then open the dashboard on the result."""
+    # Only this command needs the scripted server and the demo pages (not `tracker scrape`).
+    from tracker.cli.dashboard import open_dashboard_on
+    from tracker.demo.scenario import demo_config, serve_round
+    from tracker.replay import ReplayServer
+
     home = demo_dir or Path(tempfile.mkdtemp(prefix="tracker-demo-"))
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     install_default_goals(home)

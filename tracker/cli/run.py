@@ -71,10 +71,10 @@ def logging_to(home: Path, verbose: bool) -> Iterator[Path]:
 
 
 def build_runtime(settings: Settings, store: Store) -> Runtime:
+    """The scheduler's runtime for this home (config checked before anything runs)."""
     from tracker.alerts import mail_context
     from tracker.scheduling import Runtime, job_specs
 
-    """The scheduler's runtime for this home (config checked before anything runs)."""
     ctx = mail_context(settings, store)
     where = str(settings.home / "tracker.toml")
     return Runtime(settings, store, ctx, job_specs(settings, ctx.mail, where))
