@@ -9,9 +9,12 @@ import sys
 
 import pytest
 
-#: Imported only by `actions`/`report` (sealing), `demo` and `sources check`.
+#: Imported only by `actions`/`report` (sealing), `demo`, `sources check`, `run` (the
+#: scheduler), `digest` (mail), `calendar` (icalendar) and `dashboard`.
 LAZY = ("cryptography", "tracker.demo", "tracker.demo.scenario", "tracker.replay",
-        "tracker.livecheck")
+        "tracker.livecheck", "apscheduler", "icalendar", "textual", "tui",
+        "tracker.scheduling", "tracker.calendar_export", "tracker.alerts", "tracker.views",
+        "aiosmtpd")
 
 
 def loaded_after(statement: str) -> list[str]:
@@ -43,3 +46,10 @@ def test_sealing_still_works_after_a_lazy_import() -> None:
         sealer.open(token, "outcome")  # bound to its field
     assert sealer.verifies(sealer.check_tag())
     assert not sealer.verifies(b"\0" * 40)
+
+
+def test_every_command_is_still_registered() -> None:
+    from tracker.cli import cli
+
+    assert {"scrape", "run", "digest", "calendar", "report", "dashboard", "actions",
+            "demo"} <= set(cli.commands)
