@@ -87,10 +87,20 @@ def match_documents(
             ]
             for row in rows
         }
+        read = {int(row["id"]): row["content_hash"] for row in rows}
         with store.write() as conn:
             changes = apply_matches(conn, found, goal_ids=goal_ids, run_id=run_id)
             # Matched: no longer pending (same transaction as the verdict, see the queue).
-            conn.execute(match_pending.delete().where(match_pending.c.document_id.in_(chunk)))
+            # Only documents still as they were read leave the queue. One that another run
+            # changed meanwhile was already queued (finish_run found it there), and that
+            # run's process may die before its own matching: the new version stays queued.
+            now = {int(i): h for i, h in conn.execute(
+                select(documents.c.id, documents.c.content_hash)
+                .where(documents.c.id.in_(chunk)))}
+            done = [i for i in chunk if now.get(i) == read.get(i)]
+            if done:
+                conn.execute(match_pending.delete().where(
+                    match_pending.c.document_id.in_(done)))
         total.gained.update(changes.gained)
         total.lost.update(changes.lost)
     return total

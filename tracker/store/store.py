@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ from tracker.store.schema import (
 
 #: The error a run left ``running`` by a process that died gets (see close_interrupted_runs).
 INTERRUPTED = "interrupted: the process ended before the run finished"
+#: PostgreSQL advisory lock serialising migrations (any constant; "tracker" in ASCII).
+_MIGRATION_LOCK_KEY = 0x747261636B6572
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,27 @@ class Store:
         return store
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations."""
+        """Apply pending migrations.
+
+        Every process opening the store migrates it, and two may do so at once (the
+        dashboard and a cron ``run --once`` after an upgrade). Reading the version and then
+        creating tables is a read-then-write: unserialised, both read "version 0" and the
+        second fails ("table ... already exists", a duplicate ``schema_version`` row). The
+        upgrade therefore runs holding the database's write lock (SQLite ``BEGIN
+        IMMEDIATE``; a PostgreSQL transaction-scoped advisory lock, as the tables to lock
+        may not exist yet) and re-reads the version under it. A database already at the
+        latest version is recognised by a plain read first, so opening it for reading
+        never waits for (or takes) the write lock."""
         try:
+            with self.engine.connect() as conn:
+                if migrations.current_version(conn) == migrations.LATEST:
+                    return []
             with self.engine.begin() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": _MIGRATION_LOCK_KEY})
                 return migrations.upgrade(conn, utcnow_iso())
         except OperationalError as exc:
             raise StoreError(f"cannot open database: {exc.orig}") from None
@@ -523,7 +545,19 @@ def _unjson(value: str | None) -> Any:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    deadline = time.monotonic() + 30  # as long as the busy timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            # Switching a new database file to WAL needs it alone for a moment, and SQLite
+            # answers "database is locked" at once, without the busy timeout, when another
+            # process is opening the same new file (two commands started together at
+            # first install). Once it is WAL (a lasting setting) this no longer happens.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
