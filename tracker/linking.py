@@ -7,10 +7,11 @@ its confidence. Pure functions here; the store keeps links and manual decisions.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
@@ -49,14 +50,35 @@ def normalise_title(title: str) -> str:
 
 
 @dataclass(frozen=True)
+class PreparedTitle:
+    """A title made ready for comparison once, not once per pair it is compared in: its
+    normalised text and that text's character counts (what ``quick_ratio`` needs)."""
+
+    text: str
+    chars: Mapping[str, int]
+
+    @classmethod
+    def of(cls, title: str) -> PreparedTitle:
+        """Normalise ``title`` (``normalise_title``) and count its characters."""
+        text = normalise_title(title)
+        return cls(text, Counter(text))
+
+
+@dataclass(frozen=True)
 class Candidate:
-    """What linking knows of a document."""
+    """What linking knows of a document. Its title is prepared (normalised) when the
+    candidate is made: linking compares one document with every document of its block, so
+    callers make one candidate per document and reuse it for every pair."""
 
     doc_id: int
     source: str
     title: str
     agency: str | None
     created: str | None  # YYYY-MM-DD
+    prepared: PreparedTitle = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prepared", PreparedTitle.of(self.title))
 
 
 def linking_title(title: str, details: dict[str, Any] | None) -> str:
@@ -74,20 +96,13 @@ def score(a: Candidate, b: Candidate) -> float:
     """Confidence that two documents from different sources are the same act (0..1)."""
     if a.source == b.source:
         return 0.0
-    ta, tb = _normalised(a.title), _normalised(b.title)
-    if not ta or not tb:
+    ta, tb = a.prepared, b.prepared
+    if not ta.text or not tb.text:
         return 0.0
-    if ta == tb:
+    if ta.text == tb.text:
         base = 0.9
     else:
-        matcher = SequenceMatcher(None, ta, tb, autojunk=False)
-        # real_quick_ratio() and quick_ratio() are cheap upper bounds of ratio(): most pairs
-        # in a block fail them, and ratio() (quadratic in the title length) is skipped. The
-        # links made are exactly those ratio() alone would make.
-        if (matcher.real_quick_ratio() < MIN_TITLE_RATIO
-                or matcher.quick_ratio() < MIN_TITLE_RATIO):
-            return 0.0
-        ratio = matcher.ratio()
+        ratio = title_ratio(ta, tb)
         if ratio < MIN_TITLE_RATIO:
             return 0.0
         base = 0.9 * ratio
@@ -100,11 +115,27 @@ def score(a: Candidate, b: Candidate) -> float:
     return round(min(base, 1.0), 3)
 
 
-@functools.lru_cache(maxsize=4096)
-def _normalised(title: str) -> str:
-    """``normalise_title`` remembered: linking compares one new title with every title of its
-    block, and a run links many documents of the same few blocks."""
-    return normalise_title(title)
+def title_ratio(a: PreparedTitle, b: PreparedTitle) -> float:
+    """``SequenceMatcher(None, a.text, b.text, autojunk=False).ratio()`` when that is at
+    least ``MIN_TITLE_RATIO``; otherwise some value below it.
+
+    ``real_quick_ratio()`` (from the lengths) and ``quick_ratio()`` (from the character
+    counts) are upper bounds of ``ratio()``; they are computed here from the prepared titles
+    with difflib's own formulas, so most pairs of a block are rejected without building a
+    ``SequenceMatcher`` at all (building one indexes the second title, costly for every pair)
+    and without ``ratio()`` (quadratic in the title length). The pairs that pass are scored
+    by ``ratio()`` itself, so the links made are exactly those ``ratio()`` alone would make.
+    """
+    total = len(a.text) + len(b.text)
+    if not total:  # two empty titles: difflib's ratio() is 1.0
+        return 1.0
+    if 2.0 * min(len(a.text), len(b.text)) / total < MIN_TITLE_RATIO:  # real_quick_ratio
+        return 0.0
+    small, large = (a.chars, b.chars) if len(a.chars) <= len(b.chars) else (b.chars, a.chars)
+    common = sum(min(count, large.get(char, 0)) for char, count in small.items())
+    if 2.0 * common / total < MIN_TITLE_RATIO:  # quick_ratio
+        return 0.0
+    return SequenceMatcher(None, a.text, b.text, autojunk=False).ratio()
 
 
 #: Openings that many unrelated drafts share ("О внесении изменений и дополнений в некоторые

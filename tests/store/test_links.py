@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
 from tracker.cli import main
 from tracker.fetch import FetchStats
+from tracker.linking import Candidate, blocking_key, score
 from tracker.models import Record
 from tracker.store import Store
+from tracker.store.links import auto_link
+from tracker.store.schema import documents, links
 
 WOMEN = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
          "Казахстан по вопросам обеспечения прав женщин и безопасности детей")
 ARCHIVES = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
             "Казахстан по вопросам архивного дела и ограничения распространения "
             "противоправного контента")
+WOMEN_KOAP = ("О внесении изменений и дополнений в Кодекс Республики Казахстан об "
+              "административных правонарушениях по вопросам обеспечения прав женщин и "
+              "безопасности детей")
 
 
 def put(store: Store, source: str, external_id: str, title: str, **extra: Any) -> int:
@@ -108,4 +115,98 @@ def test_a_kazakh_announcement_links_through_the_extracted_title(store_url: str)
         kind="announcement", details={"signed_law_title": WOMEN})
     signed = [e for e in store.events(document_ids=[bill]) if e["type"] == "signed"]
     assert [e["new"]["announced_by"] for e in signed] == ["kz_akorda:502"]
+    store.close()
+
+
+def test_boilerplate_blocks_keep_every_link_of_the_2024_law(store_url: str) -> None:
+    """Keyed after the shared opening, the 2024 law still meets its bill, its Adilet act and
+    the signature announcement, while the companion КоАП law and another omnibus law sit in
+    blocks of their own (never linked, never even compared)."""
+    store = Store.open(store_url)
+    draft = put(store, "kz_legalacts", "16000300", WOMEN, stage="public_discussion")
+    koap = put(store, "kz_legalacts", "16000301", WOMEN_KOAP, stage="public_discussion")
+    bill = put(store, "kz_parliament", "411", f"Проект Закона Республики Казахстан «{WOMEN}»",
+               stage="second_reading")
+    act = put(store, "kz_adilet", "Z2400000072",
+              f"Закон Республики Казахстан от 15 апреля 2024 года № 72-VIII «{WOMEN}».",
+              stage="in_force")
+    announcement = put(store, "kz_akorda", "502", "Мемлекет басшысы заңға қол қойды",
+                       stage="signed", kind="announcement",
+                       details={"signed_law_title": WOMEN})
+    archives = put(store, "kz_parliament", "412",
+                   f"Проект Закона Республики Казахстан «{ARCHIVES}»")
+    with store.engine.connect() as conn:
+        keys = dict(conn.execute(select(documents.c.id, documents.c.link_key)).all())
+    women = {draft, bill, act, announcement}
+    assert {keys[d] for d in women} == {"обеспечения прав женщин и безопасности детей"}
+    assert keys[koap] not in {keys[draft], keys[archives]}
+    assert keys[archives] != keys[draft]
+    assert {e["document_id"] for e in store.timeline(bill)} == women
+    assert koap not in {e["document_id"] for e in store.timeline(draft)}
+    assert archives not in {e["document_id"] for e in store.timeline(draft)}
+    signed = [e for e in store.events(document_ids=[bill]) if e["type"] == "signed"]
+    assert [e["new"]["announced_by"] for e in signed] == ["kz_akorda:502"]
+    store.close()
+
+
+#: Legalacts-like openings (as bench/_common.py synthetic_title): most share their first words.
+_TOPICS = ("обеспечения прав женщин и безопасности детей", "архивного дела",
+           "профилактики бытового насилия", "государственных закупок")
+_OPENINGS = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
+             "Казахстан по вопросам {}", "Об утверждении Правил по вопросам {}",
+             "О внесении изменений и дополнений в Социальный кодекс Республики Казахстан по "
+             "вопросам {}")
+
+
+def test_auto_link_reads_a_batch_in_a_few_queries_and_links_as_pair_by_pair(
+        store_url: str) -> None:
+    """A first cycle links hundreds of new documents at once: the documents, their blocks and
+    their existing links are read in a few queries (not two per document and one per
+    scored pair), and the links made are those of scoring every pair of a block."""
+    store = Store.open(store_url)
+    rows = []
+    for i in range(120):
+        title = _OPENINGS[i % 3].format(_TOPICS[(i // 3) % 4])
+        if i % 5 == 0:
+            title += " и миграции населения"
+        rows.append({"source": f"page_{i // 8}", "external_id": str(i), "kind": "draft",
+                     "title": title, "stage": "public_discussion", "created": "2026-01-01",
+                     "url": f"https://example.invalid/{i}", "details": "{}",
+                     "content_hash": "c" * 64, "link_key": blocking_key(title),
+                     "first_seen": "2026-01-01T00:00:00+00:00",
+                     "last_changed": "2026-01-01T00:00:00+00:00"})
+    with store.engine.begin() as conn:
+        conn.execute(documents.insert(), rows)
+    with store.engine.connect() as conn:
+        stored = list(conn.execute(select(documents)).mappings())
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with store.engine.begin() as conn:
+            made = auto_link(conn, [int(r["id"]) for r in stored])
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    with store.engine.connect() as conn:
+        made_links = {(int(r["doc_a"]), int(r["doc_b"])): float(r["confidence"])
+                      for r in conn.execute(select(links)).mappings()}
+    assert statements.count("SELECT") <= 4  # documents, blocks, links (+ a savepoint's)
+    assert statements.count("INSERT") == len(made_links) == made
+    # Every pair of a block from different sources, scored both ways as auto_link does.
+    candidates = {int(r["id"]): Candidate(int(r["id"]), r["source"], r["title"], None,
+                                          r["created"]) for r in stored}
+    expected: dict[tuple[int, int], set[float]] = {}
+    for r in stored:
+        for o in stored:
+            if r["link_key"] != o["link_key"] or r["id"] >= o["id"]:
+                continue
+            a, b = candidates[int(r["id"])], candidates[int(o["id"])]
+            both = {s for s in (score(a, b), score(b, a)) if s >= 0.8}
+            if both:
+                expected[(a.doc_id, b.doc_id)] = both
+    assert set(made_links) == set(expected) and len(expected) > 100
+    assert all(made_links[pair] in expected[pair] for pair in expected)
     store.close()

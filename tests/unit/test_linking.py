@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.linking import MIN_TITLE_RATIO, Candidate, blocking_key, normalise_title, score
+import tracker.linking as linking
+from tracker.linking import (
+    MIN_TITLE_RATIO,
+    Candidate,
+    PreparedTitle,
+    blocking_key,
+    normalise_title,
+    score,
+    title_ratio,
+)
 
 WOMEN = ("О внесении изменений и дополнений в некоторые законодательные акты Республики "
          "Казахстан по вопросам обеспечения прав женщин и безопасности детей")
@@ -120,3 +129,71 @@ def test_quick_bounds_never_change_a_score(titles: list[str], cut: int, noise: s
     a = doc(1, "kz_legalacts", titles[0])
     b = doc(2, "kz_adilet", titles[1][cut:] + noise)
     assert score(a, b) == _plain_score(a, b)
+
+
+@given(st.text("абвгд ежз", min_size=1, max_size=40),
+       st.lists(st.tuples(st.integers(0, 40), st.text("абвгд ежз", max_size=2)), max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_title_ratio_is_difflibs_ratio_wherever_it_can_link(text: str,
+                                                            edits: list[tuple[int, str]]) -> None:
+    """The bounds computed from prepared titles are difflib's real_quick_ratio/quick_ratio:
+    a pair is rejected only when ratio() is below the threshold, and a pair that can link
+    gets ratio() itself. Small edits keep many pairs near the threshold."""
+    other = text
+    for at, insert in edits:
+        other = other[:at] + insert + other[at + 1:]
+    if not other:
+        return
+    a, b = PreparedTitle.of(text), PreparedTitle.of(other)
+    if not a.text or not b.text:
+        return
+    matcher = SequenceMatcher(None, a.text, b.text, autojunk=False)
+    got = title_ratio(a, b)
+    if matcher.ratio() >= MIN_TITLE_RATIO:
+        assert got == matcher.ratio()
+    else:
+        assert got < MIN_TITLE_RATIO
+    if got == 0.0 and matcher.ratio() > 0.0:  # rejected by a bound: the bound was below
+        assert min(matcher.real_quick_ratio(), matcher.quick_ratio()) < MIN_TITLE_RATIO
+
+
+def test_pairs_the_bounds_reject_build_no_sequence_matcher(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a SequenceMatcher indexes the second title: for the many unlike pairs of a
+    block that cost more than the bounds themselves, so rejected pairs must not build one."""
+    built: list[tuple[str, str]] = []
+
+    class Counting(SequenceMatcher):  # type: ignore[type-arg]
+        def __init__(self, isjunk: None, a: str, b: str, autojunk: bool = True) -> None:
+            built.append((a, b))
+            super().__init__(isjunk, a, b, autojunk)
+
+    monkeypatch.setattr(linking, "SequenceMatcher", Counting)
+    women = doc(1, "kz_legalacts", WOMEN)
+    assert score(women, doc(2, "kz_adilet", ARCHIVES)) == 0.0
+    assert score(women, doc(3, "kz_adilet", WOMEN_KOAP)) == 0.0
+    assert built == []
+    typo = WOMEN.replace("Республики", "Республикик")
+    assert score(women, doc(4, "kz_adilet", typo)) > 0.8  # a near pair still gets ratio()
+    assert len(built) == 1
+
+
+def test_a_candidate_is_normalised_once_not_per_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto_link compares one document with a whole block: its title is prepared when the
+    candidate is made, and scoring pairs normalises nothing again."""
+    calls: list[str] = []
+    real = linking.normalise_title
+
+    def counting(title: str) -> str:
+        calls.append(title)
+        return real(title)
+
+    monkeypatch.setattr(linking, "normalise_title", counting)
+    me = doc(1, "kz_legalacts", WOMEN + " (однократно)")
+    block = [doc(i, "kz_adilet", f"{ARCHIVES} {i}") for i in range(2, 12)]
+    assert len(calls) == 1 + len(block)
+    assert me.prepared.text == real(me.title)
+    for other in block:
+        score(me, other)
+        score(other, me)
+    assert len(calls) == 1 + len(block)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from tracker.fetch import utcnow_iso
 from tracker.linking import Candidate, linking_title, score
@@ -22,43 +22,92 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
+#: Ids or keys per ``IN (...)`` query (well under SQLite's bound-parameter limit).
+_BATCH = 500
+#: Values go as parameters of statements built once: a first cycle writes thousands of
+#: links, and a statement built per link is compiled per link.
+_INSERT_LINK = links.insert()
+_UPDATE_LINK = links.update().where(links.c.id == bindparam("link_id"))
+
+
 def auto_link(conn: Connection, doc_ids: Iterable[int]) -> int:
     """Link each given document to same-act documents of other sources. Manual decisions
-    (either way) are never changed. Returns the number of links made or updated."""
+    (either way) are never changed. Returns the number of links made or updated.
+
+    A first scrape cycle links hundreds of new documents at once, many in the same few
+    blocks. So the given documents, their blocks and the links among them are read in a few
+    batched queries (not two queries per document and one per candidate pair), and every
+    document becomes one ``Candidate`` (its title normalised once) for all the pairs it is
+    in. Documents are still processed in the given order against their whole block, so the
+    links made are the same as comparing them one by one."""
+    doc_ids = list(doc_ids)
+    rows: dict[int, Any] = {}
+    for chunk in _chunks(list(dict.fromkeys(doc_ids))):
+        for given in conn.execute(select(documents).where(documents.c.id.in_(chunk))).mappings():
+            rows[int(given["id"])] = given
+    keys = list(dict.fromkeys(str(r["link_key"]) for r in rows.values() if r["link_key"]))
+    blocks: dict[str, list[Any]] = {}
+    members: list[int] = []
+    for chunk in _chunks(keys):
+        for member in conn.execute(select(documents).where(documents.c.link_key.in_(chunk))
+                                   .order_by(documents.c.id)).mappings():
+            blocks.setdefault(str(member["link_key"]), []).append(member)
+            members.append(int(member["id"]))
+    # Links can only be made inside a block: read those that already exist, once.
+    existing: dict[tuple[int, int], dict[str, Any]] = {}
+    for chunk in _chunks(members):
+        for found in conn.execute(select(links.c.id, links.c.doc_a, links.c.doc_b,
+                                         links.c.method, links.c.confidence)
+                                  .where(links.c.doc_a.in_(chunk))).mappings():
+            existing[(int(found["doc_a"]), int(found["doc_b"]))] = dict(found)
+    candidates: dict[int, Candidate] = {}
+
+    def candidate(row: Any) -> Candidate:
+        doc = int(row["id"])
+        if doc not in candidates:
+            candidates[doc] = _candidate(row)
+        return candidates[doc]
+
     made = 0
     for doc_id in doc_ids:
-        row = conn.execute(select(documents).where(documents.c.id == doc_id)).mappings().first()
+        row = rows.get(doc_id)
         if row is None or not row["link_key"]:
             continue
-        me = _candidate(row)
-        others = conn.execute(
-            select(documents).where(
-                documents.c.link_key == row["link_key"], documents.c.source != row["source"]
-            )
-        ).mappings()
-        for other in others:
-            confidence = score(me, _candidate(other))
+        me = candidate(row)
+        for other in blocks.get(str(row["link_key"]), ()):
+            if other["source"] == row["source"]:
+                continue
+            confidence = score(me, candidate(other))
             if confidence < AUTO_THRESHOLD:
                 continue
             a, b = _pair(doc_id, int(other["id"]))
-            existing = conn.execute(
-                select(links).where(links.c.doc_a == a, links.c.doc_b == b)
-            ).mappings().first()
-            if existing is not None and (
-                existing["method"] == "manual" or existing["confidence"] == confidence
+            link = existing.get((a, b))
+            if link is not None and (
+                link["method"] == "manual" or link["confidence"] == confidence
             ):
                 continue
             values = {"linked": 1, "method": "auto", "confidence": confidence,
                       "reason": "same normalised title (agency and dates compared)",
                       "decided_at": utcnow_iso()}
-            if existing is None:
-                conn.execute(links.insert().values(doc_a=a, doc_b=b, **values))
+            if link is None:
+                result = conn.execute(_INSERT_LINK, {"doc_a": a, "doc_b": b, **values})
+                key = result.inserted_primary_key
+                assert key is not None
+                existing[(a, b)] = {"id": int(key[0]), "method": "auto",
+                                    "confidence": confidence}
             else:
-                conn.execute(links.update().where(links.c.id == existing["id"]).values(**values))
+                conn.execute(_UPDATE_LINK, {**values, "link_id": link["id"]})
+                link.update(method="auto", confidence=confidence)
             made += 1
             _propagate_signature(conn, row, other)
             _propagate_signature(conn, other, row)
     return made
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    """``items`` in slices of at most ``_BATCH``, one ``IN (...)`` query each."""
+    for start in range(0, len(items), _BATCH):
+        yield items[start:start + _BATCH]
 
 
 def set_manual(conn: Connection, a: int, b: int, *, linked: bool, reason: str) -> None:
